@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// sealrec: synchronised, sealed recording for interview rooms.
+// No Swift package dependencies: system C libraries only, through the C* targets.
+import PackageDescription
+
+let package = Package(
+    name: "sealrec",
+    products: [
+        .executable(name: "sealrec", targets: ["sealrec"]),
+    ],
+    targets: [
+        // C interop: Debian's libraries, with a shim header for what Swift cannot import (macros).
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
+                                         "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Thin typed wrappers over the C libraries: no raw pointers above this line.
+        .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
+        .target(name: "SealrecCrypto", dependencies: ["COpenSSL"]),
+
+        // The recording pipeline: sources -> encoders -> segment muxer.
+        .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto"]),
+        // Manifest, sealing and verification.
+        .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"]),
+
+        .executableTarget(name: "sealrec", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecAV"]),
+
+        .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
+        .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
+        .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
+        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
+        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "TestSupport"]),
+        .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
+    ]
+)
