@@ -1,0 +1,65 @@
+import Foundation
+
+/// The link between two pipeline elements (a pad pair): a bounded FIFO owned by no thread.
+/// Capture-side producers use `offer`, which never blocks and counts what it had to drop;
+/// other producers use `put`, which waits for room (back-pressure that stops at the capture queue).
+public final class BoundedQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    public let capacity: Int
+    private var droppedCount = 0
+
+    public init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    private var count: Int { items.count - head }
+
+    /// Adds without waiting; false (and counted as dropped) when full or closed.
+    @discardableResult
+    public func offer(_ item: Element) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        guard !closed, count < capacity else { droppedCount += 1; return false }
+        append(item)
+        return true
+    }
+
+    /// Adds, waiting for room; false if the queue was closed.
+    @discardableResult
+    public func put(_ item: Element) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while !closed && count >= capacity { condition.wait() }
+        guard !closed else { return false }
+        append(item)
+        return true
+    }
+
+    private func append(_ item: Element) {
+        items.append(item)
+        condition.broadcast()
+    }
+
+    /// Next item, waiting for one; nil once the queue is closed and empty.
+    public func take() -> Element? {
+        condition.lock(); defer { condition.unlock() }
+        while count == 0 && !closed { condition.wait() }
+        guard count > 0 else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
+        condition.broadcast()
+        return item
+    }
+
+    /// No more items will be added; consumers drain what is left.
+    public func close() {
+        condition.lock(); closed = true; condition.broadcast(); condition.unlock()
+    }
+
+    /// Items dropped by `offer` so far.
+    public var dropped: Int { condition.lock(); defer { condition.unlock() }; return droppedCount }
+    public var depth: Int { condition.lock(); defer { condition.unlock() }; return count }
+}

@@ -1,0 +1,266 @@
+import Foundation
+
+/// A room's recording configuration (JSON). Every field has a default, so `{}` is a valid room:
+/// one synthetic camera and one synthetic microphone. Unknown keys are errors, not ignored.
+public struct RoomConfig: Codable, Sendable, Equatable {
+    public var room: Room = Room()
+    public var segmentSeconds: Int = 4
+    public var cameras: [Camera] = [Camera()]
+    public var microphones: [Microphone] = [Microphone()]
+    public var video: VideoEncoding = VideoEncoding()
+    public var audio: AudioEncoding = AudioEncoding()
+    /// Capacity of each capture queue, in buffers: what a slow encoder may lag before drops.
+    public var queueDepth: Int = 16
+
+    public struct Room: Codable, Sendable, Equatable {
+        public var id: String = "demo-room"
+        public var name: String = "Demo interview room"
+        public init() {}
+    }
+
+    public enum SourceKind: String, Codable, Sendable { case synthetic, raw, v4l2, alsa }
+
+    public struct Camera: Codable, Sendable, Equatable {
+        public var name: String = "cam1"
+        public var source: SourceKind = .synthetic
+        public var width: Int = 1280
+        public var height: Int = 720
+        public var frameRate: Int = 25
+        /// raw: the file; v4l2: the device path.
+        public var path: String?
+        /// raw: the file's pixel format (FFmpeg name, e.g. yuyv422).
+        public var pixelFormat: String?
+        public init() {}
+    }
+
+    public struct Microphone: Codable, Sendable, Equatable {
+        public var name: String = "mic1"
+        public var source: SourceKind = .synthetic
+        public var sampleRate: Int = 48_000
+        public var channels: Int = 1
+        public var path: String?
+        /// raw: the file's sample format (FFmpeg name, e.g. s16).
+        public var sampleFormat: String?
+        /// synthetic: the steady tone's frequency (the sync beep is always 1 kHz).
+        public var toneHz: Double?
+        public init() {}
+    }
+
+    public struct VideoEncoding: Codable, Sendable, Equatable {
+        public var encoder: String = "libx264"
+        public var preset: String? = "veryfast"
+        public var crf: Int? = 23
+        public var bitRate: Int?
+        public var options: [String: String] = [:]
+        public init() {}
+    }
+
+    public struct AudioEncoding: Codable, Sendable, Equatable {
+        public var encoder: String = "aac"
+        public var bitRate: Int = 128_000
+        public var sampleRate: Int = 48_000
+        public var options: [String: String] = [:]
+        public init() {}
+    }
+
+    public init() {}
+}
+
+/// A configuration problem, worded for the person editing the file.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension RoomConfig {
+    public static func load(path: String) throws -> RoomConfig {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ConfigError("cannot read room config \(path): \((error as NSError).localizedDescription)")
+        }
+        return try parse(data, origin: path)
+    }
+
+    public static func parse(_ data: Data, origin: String = "room config") throws -> RoomConfig {
+        let config: RoomConfig
+        do { config = try JSONDecoder().decode(RoomConfig.self, from: data) } catch let e as ConfigError {
+            throw ConfigError("\(origin): \(e.message)")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ConfigError("\(origin): not valid JSON\(ctx.underlyingError.map { " (\(($0 as NSError).userInfo["NSDebugDescription"] ?? $0))" } ?? "")")
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw ConfigError("\(origin): \(keyPath(ctx.codingPath)) should be \(type)")
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw ConfigError("\(origin): \(keyPath(ctx.codingPath)) should be \(type), not null")
+        } catch {
+            throw ConfigError("\(origin): \(error)")
+        }
+        try config.validate(origin: origin)
+        return config
+    }
+
+    static func keyPath(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+
+    /// Checks values the types cannot: ranges, names, what each source kind needs.
+    public func validate(origin: String = "room config") throws {
+        func fail(_ m: String) -> ConfigError { ConfigError("\(origin): \(m)") }
+        guard (1...60).contains(segmentSeconds) else { throw fail("segmentSeconds must be 1 to 60, not \(segmentSeconds)") }
+        guard !cameras.isEmpty || !microphones.isEmpty else { throw fail("no cameras and no microphones: nothing to record") }
+        guard (2...1024).contains(queueDepth) else { throw fail("queueDepth must be 2 to 1024, not \(queueDepth)") }
+        var names = Set<String>()
+        for c in cameras {
+            guard !c.name.isEmpty, names.insert(c.name).inserted else { throw fail("camera name '\(c.name)' is empty or used twice") }
+            guard c.width >= 16, c.height >= 16, c.width <= 7680, c.height <= 4320, c.width % 2 == 0, c.height % 2 == 0 else {
+                throw fail("camera \(c.name): size \(c.width)x\(c.height) must be even, 16x16 to 7680x4320")
+            }
+            guard (1...120).contains(c.frameRate) else { throw fail("camera \(c.name): frameRate must be 1 to 120, not \(c.frameRate)") }
+            switch c.source {
+            case .raw:
+                guard c.path != nil else { throw fail("camera \(c.name): a raw source needs \"path\"") }
+                guard c.pixelFormat != nil else { throw fail("camera \(c.name): a raw source needs \"pixelFormat\" (e.g. yuyv422)") }
+            case .v4l2:
+                guard c.path != nil else { throw fail("camera \(c.name): a v4l2 source needs \"path\" (e.g. /dev/video0)") }
+            case .synthetic: break
+            case .alsa: throw fail("camera \(c.name): alsa is a microphone source")
+            }
+        }
+        for m in microphones {
+            guard !m.name.isEmpty, names.insert(m.name).inserted else { throw fail("microphone name '\(m.name)' is empty or used twice") }
+            guard (8_000...192_000).contains(m.sampleRate) else { throw fail("microphone \(m.name): sampleRate must be 8000 to 192000, not \(m.sampleRate)") }
+            guard (1...8).contains(m.channels) else { throw fail("microphone \(m.name): channels must be 1 to 8, not \(m.channels)") }
+            switch m.source {
+            case .raw:
+                guard m.path != nil else { throw fail("microphone \(m.name): a raw source needs \"path\"") }
+                guard m.sampleFormat != nil else { throw fail("microphone \(m.name): a raw source needs \"sampleFormat\" (e.g. s16)") }
+            case .alsa:
+                guard m.path != nil else { throw fail("microphone \(m.name): an alsa source needs \"path\" (the PCM name, e.g. hw:CARD=Device)") }
+            case .synthetic: break
+            case .v4l2: throw fail("microphone \(m.name): v4l2 is a camera source")
+            }
+        }
+        if let crf = video.crf, !(0...51).contains(crf) { throw fail("video.crf must be 0 to 51, not \(crf)") }
+        if let rate = video.bitRate, rate < 10_000 { throw fail("video.bitRate \(rate) is below 10000 bit/s") }
+        guard audio.bitRate >= 8_000 else { throw fail("audio.bitRate \(audio.bitRate) is below 8000 bit/s") }
+    }
+
+    /// The same room with every source replaced by a synthetic one of the same name and shape.
+    public func withSyntheticSources() -> RoomConfig {
+        var c = self
+        c.cameras = cameras.map { var x = $0; x.source = .synthetic; x.path = nil; x.pixelFormat = nil; return x }
+        c.microphones = microphones.map { var x = $0; x.source = .synthetic; x.path = nil; x.sampleFormat = nil; return x }
+        return c
+    }
+}
+
+// MARK: - Decoding with defaults and unknown-key rejection
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Fails on keys a section does not know: a misspelt "segmentSecond" must not silently become the default.
+func rejectUnknownKeys(_ decoder: Decoder, known: [String]) throws {
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    for key in container.allKeys where !known.contains(key.stringValue) {
+        let path = RoomConfig.keyPath(decoder.codingPath + [key])
+        throw ConfigError("unknown key '\(path)' (known here: \(known.joined(separator: ", ")))")
+    }
+}
+
+extension KeyedDecodingContainer {
+    func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? value
+    }
+}
+
+extension RoomConfig {
+    enum CodingKeys: String, CodingKey, CaseIterable { case room, segmentSeconds, cameras, microphones, video, audio, queueDepth }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RoomConfig()
+        room = try c.value(.room, default: d.room)
+        segmentSeconds = try c.value(.segmentSeconds, default: d.segmentSeconds)
+        cameras = try c.value(.cameras, default: d.cameras)
+        microphones = try c.value(.microphones, default: d.microphones)
+        video = try c.value(.video, default: d.video)
+        audio = try c.value(.audio, default: d.audio)
+        queueDepth = try c.value(.queueDepth, default: d.queueDepth)
+    }
+}
+
+extension RoomConfig.Room {
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, name }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        id = try c.value(.id, default: d.id)
+        name = try c.value(.name, default: d.name)
+    }
+}
+
+extension RoomConfig.Camera {
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        name = try c.value(.name, default: d.name)
+        source = try c.value(.source, default: d.source)
+        width = try c.value(.width, default: d.width)
+        height = try c.value(.height, default: d.height)
+        frameRate = try c.value(.frameRate, default: d.frameRate)
+        path = try c.decodeIfPresent(String.self, forKey: .path)
+        pixelFormat = try c.decodeIfPresent(String.self, forKey: .pixelFormat)
+    }
+}
+
+extension RoomConfig.Microphone {
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, sampleRate, channels, path, sampleFormat, toneHz }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        name = try c.value(.name, default: d.name)
+        source = try c.value(.source, default: d.source)
+        sampleRate = try c.value(.sampleRate, default: d.sampleRate)
+        channels = try c.value(.channels, default: d.channels)
+        path = try c.decodeIfPresent(String.self, forKey: .path)
+        sampleFormat = try c.decodeIfPresent(String.self, forKey: .sampleFormat)
+        toneHz = try c.decodeIfPresent(Double.self, forKey: .toneHz)
+    }
+}
+
+extension RoomConfig.VideoEncoding {
+    enum CodingKeys: String, CodingKey, CaseIterable { case encoder, preset, crf, bitRate, options }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        encoder = try c.value(.encoder, default: d.encoder)
+        // An explicit null switches a default off (e.g. crf: null with a bitRate).
+        preset = c.contains(.preset) ? try c.decodeIfPresent(String.self, forKey: .preset) : d.preset
+        bitRate = try c.decodeIfPresent(Int.self, forKey: .bitRate)
+        crf = c.contains(.crf) ? try c.decodeIfPresent(Int.self, forKey: .crf) : (bitRate == nil ? d.crf : nil)
+        options = try c.value(.options, default: d.options)
+    }
+}
+
+extension RoomConfig.AudioEncoding {
+    enum CodingKeys: String, CodingKey, CaseIterable { case encoder, bitRate, sampleRate, options }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        encoder = try c.value(.encoder, default: d.encoder)
+        bitRate = try c.value(.bitRate, default: d.bitRate)
+        sampleRate = try c.value(.sampleRate, default: d.sampleRate)
+        options = try c.value(.options, default: d.options)
+    }
+}

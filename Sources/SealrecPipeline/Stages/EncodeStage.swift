@@ -1,0 +1,210 @@
+import Foundation
+import SealrecAV
+
+/// An encoder element: takes captured buffers from its sink pad (the source's queue), encodes on its
+/// own thread and puts packets on the muxer's queue. Subclasses turn buffers into encoder frames.
+class EncodeStage: @unchecked Sendable {
+    let track: Int
+    let sourceName: String
+    let encoder: Encoder
+    let input: BoundedQueue<CapturedBuffer>
+    let output: BoundedQueue<MuxItem>
+    let clock: SegmentClock
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    private var reportedDrops = 0
+    /// Drops decided here (not by the queue), e.g. two frames on one frame slot.
+    var localDrops = 0
+    private(set) var failure: Error?
+
+    init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
+         output: BoundedQueue<MuxItem>, clock: SegmentClock) {
+        self.track = track; self.sourceName = sourceName; self.encoder = encoder
+        self.input = input; self.output = output; self.clock = clock
+    }
+
+    func start() {
+        let t = Thread { [self] in
+            self.run()
+            self.finished.signal()
+        }
+        t.name = "encode \(sourceName)"
+        thread = t
+        t.start()
+    }
+
+    func join() { if thread != nil { finished.wait(); finished.signal() } }
+
+    /// Encodes one buffer (sending zero or more frames to the encoder).
+    func consume(_ buffer: CapturedBuffer) throws { fatalError("subclass") }
+    /// Sends whatever is buffered before the encoder is drained.
+    func finishInput() throws {}
+    /// Timeline time where this track's media ends.
+    var endNanos: Int64 { 0 }
+    /// Whether a packet belongs in the recording (audio priming before zero does not).
+    func keep(_ packet: Packet) -> Bool { true }
+
+    private func run() {
+        var lastTime: Int64 = 0
+        do {
+            while let buffer = input.take() {
+                lastTime = buffer.timelineTime
+                try consume(buffer)
+                try drain()
+                reportDrops(at: lastTime)
+            }
+            try finishInput()
+            try encoder.send(nil)
+            try drain()
+        } catch {
+            failure = error
+            output.put(.event(.sourceFailed(source: sourceName, timelineNanos: lastTime, message: "encoder \(encoder.codecName): \(error)")))
+            // Keep the capture side flowing into the void so the source thread can finish.
+            while input.take() != nil {}
+        }
+        reportDrops(at: lastTime)
+        output.put(.trackEnded(track: track, endNanos: endNanos))
+    }
+
+    func drain() throws {
+        while let packet = try encoder.receive() {
+            if keep(packet) { output.put(.packet(track: track, packet, timeBase: encoder.timeBase)) }
+        }
+    }
+
+    private func reportDrops(at t: Int64) {
+        let total = input.dropped + localDrops
+        if total > reportedDrops {
+            output.put(.event(.dropped(source: sourceName, count: total - reportedDrops, timelineNanos: t,
+                                       reason: "capture queue full or frame slot taken")))
+            reportedDrops = total
+        }
+    }
+}
+
+/// Video: maps capture times to constant-rate frame slots, converts the pixel format, forces a
+/// keyframe at the first frame of every segment.
+final class VideoEncodeStage: EncodeStage, @unchecked Sendable {
+    private let frameRate: Int64
+    private var scaler: Scaler?
+    private var lastSlot: Int64 = -1
+    private var lastSegment = -1
+
+    init(track: Int, sourceName: String, encoder: Encoder, frameRate: Int, input: BoundedQueue<CapturedBuffer>,
+         output: BoundedQueue<MuxItem>, clock: SegmentClock) {
+        self.frameRate = Int64(frameRate)
+        super.init(track: track, sourceName: sourceName, encoder: encoder, input: input, output: output, clock: clock)
+    }
+
+    override func consume(_ buffer: CapturedBuffer) throws {
+        // Nearest slot on the constant frame grid; a camera's jitter does not move frames in time.
+        let slot = (buffer.timelineTime * frameRate + 500_000_000) / 1_000_000_000
+        guard slot > lastSlot else { localDrops += 1; return }
+        lastSlot = slot
+        var frame = buffer.frame
+        if frame.pixelFormat != encoder.pixelFormat || frame.width != encoderWidth || frame.height != encoderHeight {
+            if scaler == nil {
+                scaler = try Scaler(inputWidth: frame.width, inputHeight: frame.height, inputFormat: frame.pixelFormat,
+                                    outputWidth: encoderWidth, outputHeight: encoderHeight, outputFormat: encoder.pixelFormat)
+            }
+            frame = try scaler!.scale(frame)
+        }
+        frame.pts = slot
+        let segment = clock.index(of: slot, timeBase: encoder.timeBase)
+        frame.forceKeyframe = segment != lastSegment
+        lastSegment = segment
+        try encoder.send(frame)
+    }
+
+    private var encoderWidth: Int { encoder.width }
+    private var encoderHeight: Int { encoder.height }
+
+    override func drain() throws {
+        while let packet = try encoder.receive() {
+            packet.duration = 1  // libx264 leaves it 0; the MP4 muxer needs it for the last sample
+            output.put(.packet(track: track, packet, timeBase: encoder.timeBase))
+        }
+    }
+
+    override var endNanos: Int64 { lastSlot < 0 ? 0 : (lastSlot + 1) * 1_000_000_000 / frameRate }
+}
+
+/// Audio: a continuous sample clock from the first buffer's timeline time, converted to the
+/// encoder's format and cut into the encoder's frame size.
+final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
+    private var resampler: Resampler?
+    private var fifo: SampleFifo?
+    private var nextSample: Int64?
+    private let rate: Int64
+
+    override init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
+                  output: BoundedQueue<MuxItem>, clock: SegmentClock) {
+        rate = Int64(encoder.timeBase.den)
+        super.init(track: track, sourceName: sourceName, encoder: encoder, input: input, output: output, clock: clock)
+    }
+
+    override func consume(_ buffer: CapturedBuffer) throws {
+        let f = buffer.frame
+        if resampler == nil {
+            resampler = try Resampler(inputFormat: f.sampleFormat, inputRate: f.sampleRate, inputChannels: f.channels,
+                                      outputFormat: encoder.sampleFormat, outputRate: Int(rate), outputChannels: encoder.channels)
+            fifo = SampleFifo(format: encoder.sampleFormat, channels: encoder.channels)
+            nextSample = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
+        }
+        fifo!.append(try resampler!.convert(f))
+        let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
+        while fifo!.count >= size { try encodeFrame(samples: size) }
+    }
+
+    override func finishInput() throws {
+        guard let fifo, fifo.count > 0 else { return }
+        try encodeFrame(samples: fifo.count)
+    }
+
+    private func encodeFrame(samples: Int) throws {
+        let frame = try fifo!.pop(samples, sampleRate: Int(rate))
+        frame.pts = nextSample!
+        nextSample! += Int64(samples)
+        try encoder.send(frame)
+    }
+
+    /// The encoder's priming packet lies before timeline zero; fragmented MP4 cannot start a track
+    /// before zero, and moving it would shift all audio by the priming delay, so it is left out.
+    override func keep(_ packet: Packet) -> Bool { packet.pts >= 0 }
+
+    override var endNanos: Int64 { (nextSample ?? 0) * 1_000_000_000 / rate }
+}
+
+/// Accumulates converted samples until the encoder's frame size is reached.
+struct SampleFifo {
+    let format: SampleFormat
+    let channels: Int
+    private var planes: [[UInt8]]
+    private let bytesPerSample: Int
+    private(set) var count = 0
+
+    init(format: SampleFormat, channels: Int) {
+        self.format = format; self.channels = channels
+        planes = Array(repeating: [], count: format.isPlanar ? channels : 1)
+        bytesPerSample = format.bytesPerSample * (format.isPlanar ? 1 : channels)
+    }
+
+    mutating func append(_ frame: Frame) {
+        guard frame.sampleCount > 0 else { return }
+        for p in 0..<planes.count {
+            frame.withSamples(p) { planes[p].append(contentsOf: UnsafeRawBufferPointer($0)) }
+        }
+        count += frame.sampleCount
+    }
+
+    mutating func pop(_ n: Int, sampleRate: Int) throws -> Frame {
+        let frame = try Frame.audio(samples: n, format: format, channels: channels, sampleRate: sampleRate)
+        let bytes = n * bytesPerSample
+        for p in 0..<planes.count {
+            frame.withSamples(p) { dst in planes[p].withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(bytes))) } }
+            planes[p].removeFirst(bytes)
+        }
+        count -= n
+        return frame
+    }
+}

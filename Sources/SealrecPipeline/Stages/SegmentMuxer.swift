@@ -1,0 +1,134 @@
+import Foundation
+import SealrecAV
+
+/// The muxer element: routes each track's packets into the segment their timestamp falls in, one
+/// fragmented-MP4 file per segment with every track, and closes a segment once every track has
+/// moved past it. Runs on its own thread; all observer calls happen here, in order.
+final class SegmentMuxer: @unchecked Sendable {
+    /// fMP4 that stands alone: empty moov (no seeking back), 1 s fragments (a crash loses at most
+    /// the fragment being written), and absolute decode times (frag_discont, no edit list, no
+    /// shifting) so each segment carries its true place on the session timeline.
+    static let muxerOptions: [String: String] = [
+        "movflags": "empty_moov+default_base_moof+frag_discont",
+        "frag_duration": "1000000",
+        "use_editlist": "0",
+        "avoid_negative_ts": "disabled",
+    ]
+
+    private struct OpenSegment {
+        let index: Int
+        let file: SegmentFile
+        let writer: FormatWriter
+        let initLength: Int64
+    }
+
+    private let folder: String
+    private let encoders: [Encoder]
+    private let clock: SegmentClock
+    private let timeline: Timeline
+    private let observer: SessionObserver?
+    private let start: () -> SessionStart
+    private let playlist: Playlist
+    private var open: [Int: OpenSegment] = [:]
+    private var trackSegment: [Int]
+    private var ended: [Int64?]
+    private var started = false
+    private(set) var closed: [ClosedSegment] = []
+
+    init(folder: String, encoders: [Encoder], clock: SegmentClock, timeline: Timeline,
+         observer: SessionObserver?, start: @escaping () -> SessionStart) {
+        self.folder = folder; self.encoders = encoders; self.clock = clock
+        self.timeline = timeline; self.observer = observer; self.start = start
+        playlist = Playlist(path: folder + "/index.m3u8", targetSeconds: Int(clock.segmentNanos / 1_000_000_000))
+        trackSegment = Array(repeating: -1, count: encoders.count)
+        ended = Array(repeating: nil, count: encoders.count)
+    }
+
+    /// Consumes the queue until every track has ended. Throws on a write failure; the caller stops
+    /// capture and calls `finish` to record how the session ended.
+    func run(_ input: BoundedQueue<MuxItem>) throws {
+        while ended.contains(where: { $0 == nil }), let item = input.take() {
+            switch item {
+            case let .packet(track, packet, timeBase):
+                try ensureStarted()
+                var index = clock.index(of: packet.pts, timeBase: timeBase)
+                // Audio that runs a little past the stop instant stays in the last segment.
+                if let stop = timeline.stopTime { index = min(index, clock.index(ofNanos: max(0, stop - 1))) }
+                index = max(index, trackSegment[track])
+                trackSegment[track] = index
+                let segment = try segment(index)
+                try segment.writer.write(packet, stream: track, timeBase: timeBase)
+                try closeSegmentsAllTracksPassed()
+            case let .event(event):
+                try observer?.pipelineEvent(event)
+            case let .trackEnded(track, endNanos):
+                ended[track] = endNanos
+                try closeSegmentsAllTracksPassed()
+            }
+        }
+    }
+
+    /// Closes what is still open and records how the session ended. Safe after a failed `run`.
+    func finish(reason: EndReason, message: String?) throws {
+        var firstError: Error?
+        for index in open.keys.sorted() {
+            do { try close(index, last: true) } catch { firstError = firstError ?? error; open[index] = nil }
+        }
+        let duration = closed.last.map { $0.startNanos + $0.durationNanos } ?? 0
+        if started {
+            try? playlist.write(closed, ended: true)
+            try observer?.sessionEnded(SessionEnd(reason: firstError == nil ? reason : .error, durationNanos: duration,
+                                                  segmentCount: closed.count, message: firstError.map { "\($0)" } ?? message))
+        }
+        if let firstError { throw firstError }
+    }
+
+    private func ensureStarted() throws {
+        guard !started else { return }
+        started = true
+        try observer?.sessionStarted(start())
+    }
+
+    private func segment(_ index: Int) throws -> OpenSegment {
+        if let s = open[index] { return s }
+        let name = String(format: "seg-%05d.mp4", index)
+        let file = try SegmentFile(folder: folder, name: name)
+        let writer = try FormatWriter(format: "mp4", sink: file)
+        for e in encoders { try writer.addStream(for: e) }
+        try writer.writeHeader(options: SegmentMuxer.muxerOptions)
+        try writer.flush()
+        let s = OpenSegment(index: index, file: file, writer: writer, initLength: file.length)
+        open[index] = s
+        return s
+    }
+
+    private func closeSegmentsAllTracksPassed() throws {
+        while let lowest = open.keys.min(),
+              trackSegment.indices.allSatisfy({ ended[$0] != nil || trackSegment[$0] > lowest }) {
+            let isLast = ended.allSatisfy { $0 != nil } && open.count == 1
+            try close(lowest, last: isLast)
+        }
+    }
+
+    private func close(_ index: Int, last: Bool) throws {
+        guard let s = open.removeValue(forKey: index) else { return }
+        try s.writer.finish()
+        let sha = try s.file.close()
+        let start = Int64(index) * clock.segmentNanos
+        var end = start + clock.segmentNanos
+        if last {
+            // The session ends where its pictures end (or its sound, with no camera).
+            let videoEnds = encoders.indices.filter { encoders[$0].kind == .video }.compactMap { ended[$0] }
+            let ends = videoEnds.isEmpty ? ended.compactMap { $0 } : videoEnds
+            end = max(start, min(end, ends.max() ?? end))
+        }
+        let anchor = timeline.utcAnchor ?? Date()
+        let closedSegment = ClosedSegment(index: index, fileName: s.file.finalName, byteLength: s.file.length, sha256Hex: sha,
+                                          startNanos: start, durationNanos: end - start,
+                                          wallClockStart: anchor.addingTimeInterval(Double(start) / 1e9),
+                                          initSectionLength: s.initLength)
+        closed.append(closedSegment)
+        try observer?.segmentClosed(closedSegment)
+        try playlist.write(closed, ended: false)
+    }
+}
