@@ -114,7 +114,7 @@ public final class Encoder: @unchecked Sendable {
             throw AVError(call: "avcodec_find_encoder_by_name", message: "unknown encoder '\(name)'")
         }
         guard codec.pointee.type == kind else {
-            throw AVError(call: "avcodec_find_encoder_by_name", message: "encoder '\(name)' is not a \(kind == AVMEDIA_TYPE_VIDEO ? "video" : "audio") encoder")
+            throw AVError(call: "avcodec_find_encoder_by_name", message: "encoder '\(name)' is not \(kind == AVMEDIA_TYPE_VIDEO ? "a video" : "an audio") encoder")
         }
         return codec
     }

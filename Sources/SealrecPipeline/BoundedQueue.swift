@@ -5,8 +5,10 @@ import Foundation
 /// other producers use `put`, which waits for room (back-pressure that stops at the capture queue).
 public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    // A ring of optionals: a taken slot is emptied at once, so a queue never keeps a frame alive.
+    private var ring: [Element?]
     private var head = 0
+    private var count = 0
     private var closed = false
     public let capacity: Int
     private var droppedCount = 0
@@ -14,9 +16,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     public init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
+        ring = Array(repeating: nil, count: capacity)
     }
-
-    private var count: Int { items.count - head }
 
     /// Adds without waiting; false (and counted as dropped) when full or closed.
     @discardableResult
@@ -38,7 +39,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     private func append(_ item: Element) {
-        items.append(item)
+        ring[(head + count) % capacity] = item
+        count += 1
         condition.broadcast()
     }
 
@@ -47,9 +49,9 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         while count == 0 && !closed { condition.wait() }
         guard count > 0 else { return nil }
-        let item = items[head]
-        head += 1
-        if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
+        let item = ring[head].take()
+        head = (head + 1) % capacity
+        count -= 1
         condition.broadcast()
         return item
     }

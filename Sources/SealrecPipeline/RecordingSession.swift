@@ -79,7 +79,8 @@ public final class RecordingSession: @unchecked Sendable {
 
         self.sources = sources
         self.encoders = encoders
-        muxQueue = BoundedQueue(capacity: 256)
+        // Small: packets waiting here while the muxer fsyncs are memory; encoders simply wait.
+        muxQueue = BoundedQueue(capacity: 48)
         captureQueues = sources.map { _ in BoundedQueue(capacity: config.queueDepth) }
         var stages: [EncodeStage] = []
         for (track, source) in sources.enumerated() {

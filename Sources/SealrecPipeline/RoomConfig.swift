@@ -86,6 +86,8 @@ extension RoomConfig {
         let config: RoomConfig
         do { config = try JSONDecoder().decode(RoomConfig.self, from: data) } catch let e as ConfigError {
             throw ConfigError("\(origin): \(e.message)")
+        } catch let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
+            throw ConfigError("\(origin): \(keyPath(ctx.codingPath)): \(ctx.debugDescription)")
         } catch let DecodingError.dataCorrupted(ctx) {
             throw ConfigError("\(origin): not valid JSON\(ctx.underlyingError.map { " (\(($0 as NSError).userInfo["NSDebugDescription"] ?? $0))" } ?? "")")
         } catch let DecodingError.typeMismatch(type, ctx) {

@@ -18,7 +18,10 @@ enum RecordCommand {
             case "synthetic": config = config.withSyntheticSources()
             case let other?: throw UsageError("--source must be 'synthetic' (devices come from the room config), not '\(other)'")
             }
-            if duration == nil && args.has("--fast") { throw UsageError("--fast needs --duration (it would never end)") }
+            let generated = (config.cameras.map(\.source) + config.microphones.map(\.source)).contains(.synthetic)
+            if duration == nil && args.has("--fast") && generated {
+                throw UsageError("--fast with synthetic sources needs --duration (they never end by themselves)")
+            }
             AVLog.quiet()
             let session = try RecordingSession(config: config, folder: out,
                                                options: .init(fast: args.has("--fast"), durationSeconds: duration))

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `sealrec record` command as a user meets it: bad input gets one clear line and leaves no
+/// session behind that could pass for a recording.
+@Suite struct RecordCommandTests {
+    private func record(_ args: [String]) throws -> ProcessResult { try Run.sealrec(["record"] + args) }
+
+    private func expectRefused(_ r: ProcessResult, mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 2, "exit \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        let firstLine = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("sealrec: ") && firstLine.contains(text), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func recordsAndSaysWhere() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        let out = dir.file("session")
+        let r = try record(["--duration", "2", "--out", out, "--fast"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("recorded 2.000 s in 1 segment(s) to \(out)"))
+        #expect(FileManager.default.fileExists(atPath: out + "/seg-00000.mp4"))
+    }
+
+    @Test func missingConfigFile() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        let r = try record(["--duration", "2", "--out", dir.file("s"), "--config", dir.file("nope.json")])
+        expectRefused(r, mentioning: "cannot read room config \(dir.file("nope.json"))")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("s")))
+    }
+
+    @Test(arguments: [
+        ("{ not json", "not valid JSON"),
+        (#"{"segmentSeconds": 0}"#, "segmentSeconds must be 1 to 60"),
+        (#"{"video": {"encoder": "h264_nonexistent"}}"#, "unknown encoder 'h264_nonexistent'"),
+        (#"{"video": {"encoder": "aac"}}"#, "encoder 'aac' is not a video encoder"),
+        (#"{"video": {"options": {"tunne": "film"}}}"#, "unknown option(s) for encoder libx264: tunne"),
+        (#"{"audio": {"encoder": "libx264"}}"#, "encoder 'libx264' is not an audio encoder"),
+    ])
+    func invalidConfig(json: String, expected: String) throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        let config = dir.file("room.json")
+        try json.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try record(["--duration", "2", "--out", dir.file("s"), "--config", config, "--fast"])
+        expectRefused(r, mentioning: expected)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("s")))
+    }
+
+    @Test func unwritableOutputFolder() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        FileManager.default.createFile(atPath: dir.file("file"), contents: Data("x".utf8))
+        // Tests run as root, so permissions cannot make a folder unwritable: use places no one can write.
+        expectRefused(try record(["--duration", "1", "--out", dir.file("file") + "/session", "--fast"]),
+                      mentioning: "cannot create output folder \(dir.file("file"))/session")
+        expectRefused(try record(["--duration", "1", "--out", "/proc/sealrec-session", "--fast"]),
+                      mentioning: "cannot create output folder /proc/sealrec-session")
+    }
+
+    @Test func outputFolderThatIsNotEmpty() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        FileManager.default.createFile(atPath: dir.file("old.mp4"), contents: Data("x".utf8))
+        expectRefused(try record(["--duration", "1", "--out", dir.path, "--fast"]), mentioning: "is not empty")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["old.mp4"])
+    }
+
+    @Test func usageMistakes() throws {
+        expectRefused(try record(["--duration", "abc", "--out", "/tmp/x"]), mentioning: "--duration needs a positive number")
+        expectRefused(try record(["--duration", "1"]), mentioning: "missing --out")
+        expectRefused(try record(["--out", "/tmp/x", "--bogus"]), mentioning: "unknown option --bogus")
+        expectRefused(try record(["--out", "/tmp/x", "--fast"]), mentioning: "--fast with synthetic sources needs --duration")
+        expectRefused(try record(["--out", "/tmp/x", "--source", "webcam"]), mentioning: "--source must be 'synthetic'")
+    }
+
+    @Test func interruptedRecordingStopsCleanly() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        let out = dir.file("session")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Run.sealrecPath)
+        p.arguments = ["record", "--out", out]
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        try p.run()
+        Thread.sleep(forTimeInterval: 2.5)
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let playlist = try String(contentsOfFile: out + "/index.m3u8", encoding: .utf8)
+        #expect(playlist.hasSuffix("#EXT-X-ENDLIST\n"))
+        let decode = try Probe.decodeErrors(out + "/index.m3u8", strict: true)
+        #expect(decode.status == 0, "\(decode.stderr)")
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import SealrecPipeline
+
+@Suite struct ConfigTests {
+    @Test func emptyObjectIsTheDefaultRoom() throws {
+        let c = try RoomConfig.parse(Data("{}".utf8))
+        #expect(c == RoomConfig())
+        #expect(c.cameras.count == 1 && c.cameras[0].width == 1280 && c.cameras[0].frameRate == 25)
+        #expect(c.microphones.count == 1 && c.microphones[0].sampleRate == 48_000)
+        #expect(c.segmentSeconds == 4)
+    }
+
+    @Test func examplesInDevicesParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent("Devices/rooms")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 2)
+        for f in files { _ = try RoomConfig.load(path: dir.appendingPathComponent(f).path) }
+    }
+
+    @Test(arguments: [
+        (#"{"segmentSecond": 4}"#, "unknown key 'segmentSecond'"),
+        (#"{"cameras": [{"name": "a", "widht": 10}]}"#, "unknown key 'cameras[0].widht'"),
+        (#"{"segmentSeconds": 0}"#, "segmentSeconds must be 1 to 60"),
+        (#"{"segmentSeconds": 61}"#, "segmentSeconds must be 1 to 60"),
+        (#"{"segmentSeconds": "4"}"#, "segmentSeconds should be Int"),
+        (#"{"cameras": [{"width": 641}]}"#, "size 641x720 must be even"),
+        (#"{"cameras": [{"name": "x"}, {"name": "x"}]}"#, "used twice"),
+        (#"{"cameras": [], "microphones": []}"#, "nothing to record"),
+        (#"{"cameras": [{"source": "raw"}]}"#, "a raw source needs \"path\""),
+        (#"{"cameras": [{"source": "webcam"}]}"#, "cameras[0].source: Cannot initialize SourceKind from invalid String value webcam"),
+        (#"{"microphones": [{"channels": 9}]}"#, "channels must be 1 to 8"),
+        (#"{"video": {"crf": 99}}"#, "video.crf must be 0 to 51"),
+        (#"{"segmentSeconds": 4"#, "not valid JSON"),
+    ])
+    func invalidConfigsNameTheProblem(json: String, expected: String) {
+        #expect {
+            _ = try RoomConfig.parse(Data(json.utf8), origin: "room.json")
+        } throws: { error in
+            "\(error)".hasPrefix("room.json: ") && "\(error)".contains(expected)
+        }
+    }
+}
+
+@Suite struct QueueTests {
+    @Test func offerDropsAndCountsWhenFull() {
+        let q = BoundedQueue<Int>(capacity: 2)
+        #expect(q.offer(1) && q.offer(2))
+        #expect(!q.offer(3))
+        #expect(q.dropped == 1)
+        #expect(q.take() == 1)
+        #expect(q.offer(4))
+        #expect(q.take() == 2 && q.take() == 4)
+    }
+
+    @Test func closeDrainsThenEnds() {
+        let q = BoundedQueue<Int>(capacity: 4)
+        q.put(1); q.put(2)
+        q.close()
+        #expect(!q.put(3))
+        #expect(q.take() == 1 && q.take() == 2 && q.take() == nil)
+    }
+
+    @Test func putWaitsForRoom() async {
+        let q = BoundedQueue<Int>(capacity: 1)
+        q.put(0)
+        let consumer = Thread { Thread.sleep(forTimeInterval: 0.05); _ = q.take() }
+        consumer.start()
+        let t0 = MonotonicClock.now()
+        #expect(q.put(1))
+        #expect(MonotonicClock.now() - t0 >= 40_000_000)
+        #expect(q.dropped == 0)
+    }
+
+    @Test func segmentClockAgreesAcrossTimeBases() {
+        let c = SegmentClock(segmentNanos: 4_000_000_000)
+        #expect(c.index(of: 99, timeBase: .init(1, 25)) == 0)
+        #expect(c.index(of: 100, timeBase: .init(1, 25)) == 1)
+        #expect(c.index(of: 191_999, timeBase: .init(1, 48_000)) == 0)
+        #expect(c.index(of: 192_000, timeBase: .init(1, 48_000)) == 1)
+        #expect(c.index(of: 119, timeBase: .init(1, 30)) == 0 && c.index(of: 120, timeBase: .init(1, 30)) == 1)
+    }
+}
