@@ -71,6 +71,11 @@ public struct ManifestLine: Sendable {
         guard !encoded.contains(UInt8(ascii: "\"")) else { throw .noSignatureMember }
         guard let signature = Data(base64Encoded: Data(encoded)) else { throw .malformedSignature("is not base64") }
         guard signature.count == 64 else { throw .malformedSignature("holds \(signature.count) bytes, not 64") }
+        // Lenient decoders ignore a last character's spare bits; only the canonical text is accepted,
+        // so each signature has exactly one spelling and the line bytes cannot change unnoticed.
+        guard signature.base64EncodedString().utf8.elementsEqual(encoded) else {
+            throw .malformedSignature("is not canonical base64")
+        }
         return (Array(line[..<markerStart]) + [UInt8(ascii: "}")], Array(signature))
     }
 

@@ -5,14 +5,14 @@ import SealrecCrypto
 /// input becomes a problem in the report, located by line/seq and/or file.
 public enum Verifier {
     /// `trusted`: the room keys the caller vouches for, each with where it came from (shown in the report).
-    public static func verify(folder: URL, trusted: [TrustedKey]) -> VerificationReport {
+    public static func verify(folder: URL, trustedKeys trusted: [TrustedKey]) -> VerificationReport {
         var run = VerificationRun(folder: folder)
         run.run(trusted: trusted)
         return run.report
     }
 
     public static func verify(folder: URL, trusted: [RoomPublicKey]) -> VerificationReport {
-        verify(folder: folder, trusted: trusted.map { TrustedKey($0, source: "trusted key") })
+        verify(folder: folder, trustedKeys: trusted.map { TrustedKey($0, source: "trusted key") })
     }
 }
 
@@ -119,8 +119,10 @@ struct VerificationRun {
         for (index, line) in lines.enumerated() {
             guard let parsed = line.parsed else { continue }
             func problem(_ message: String) { report.add(VerificationProblem(line: line.number, seq: parsed.seq, message)) }
-            if parsed.seq != Int64(index) {
-                problem("seq is \(parsed.seq) but this is entry \(index) (entry removed, inserted or reordered)")
+            // Expect one more than the previous line's seq, so one removed entry is one problem, not one per later line.
+            let expectedSeq = index == 0 ? 0 : lines[index - 1].parsed.map { $0.seq &+ 1 } ?? Int64(index)
+            if parsed.seq != expectedSeq {
+                problem("seq is \(parsed.seq), expected \(expectedSeq) (entries missing, inserted or reordered)")
             }
             let expectedPrev = index == 0 ? ManifestFormat.zeroHash : lines[index - 1].body.map { SHA256Hasher.hash($0) }
             if let expectedPrev, parsed.prev != expectedPrev {

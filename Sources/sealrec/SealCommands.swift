@@ -72,7 +72,7 @@ func runVerify(_ args: [String]) -> Int32 {
             return usageError
         }
     }
-    let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trusted: trusted)
+    let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trustedKeys: trusted)
     print(json ? report.json() : report.text(), terminator: "")
     return report.exitCode
 }
