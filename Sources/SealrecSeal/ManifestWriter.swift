@@ -30,6 +30,8 @@ public final class ManifestWriter {
     /// Starts a new manifest (the file must not exist) with the `session` entry, and puts the
     /// room's public key next to it for reviewers.
     public convenience init(folder: URL, key: RoomKey, session: SessionHeader) throws(ManifestError) {
+        let first = ManifestEntry.session(session, keyFingerprint: key.publicKey.fingerprint)
+        try Self.checkReadable(first.body(seq: 0, prev: ManifestFormat.zeroHash), first)  // before creating any file
         try Self.placePublicKey(key.publicKey, in: folder)
         let path = folder.appendingPathComponent(ManifestFormat.manifestFileName).path
         do {
@@ -37,7 +39,7 @@ public final class ManifestWriter {
             try DurableFile.syncDirectory(folder.path)
             self.init(folder: folder, key: key, file: file, state: ChainState())
         } catch { throw .file(error) }
-        try append(.session(session, keyFingerprint: key.publicKey.fingerprint))
+        try append(first)
     }
 
     /// Reopens a manifest after a crash: cuts off a torn trailing line, checks every complete
@@ -89,6 +91,7 @@ public final class ManifestWriter {
     private func append(_ entry: ManifestEntry) throws(ManifestError) {
         guard !isClosed else { throw .closed(path: file.path) }
         let body = entry.body(seq: nextSeq, prev: previousHash)
+        try Self.checkReadable(body, entry)
         let signature: [UInt8]
         do { signature = try key.sign(body) } catch { throw .crypto(error) }
         do {
@@ -103,6 +106,14 @@ public final class ManifestWriter {
             timelineEndMicros = segment.startMicros.saturatingAdd(segment.durationMicros)
         }
         if case .end = entry { isClosed = true }
+    }
+
+    /// Reads a body back with the verifier's reader: a value it would reject (e.g. an encoder
+    /// setting that is not a JSON number) must fail here, not in court.
+    private static func checkReadable(_ body: [UInt8], _ entry: ManifestEntry) throws(ManifestError) {
+        do { _ = try ManifestLine.parse(body: body, signature: []) } catch {
+            throw .invalidRecord("\(entry.typeName) entry would not verify: \(error)")
+        }
     }
 
     private static func placePublicKey(_ publicKey: RoomPublicKey, in folder: URL) throws(ManifestError) {

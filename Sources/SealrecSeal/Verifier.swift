@@ -77,6 +77,10 @@ struct VerificationRun {
             report.add(VerificationProblem(file: name, "missing: there is no manifest in \(folder.path)"))
             return nil
         }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            report.add(VerificationProblem(file: name, "is not a regular file"))
+            return nil
+        }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         guard size <= ManifestFormat.maxManifestBytes else {
             report.add(VerificationProblem(file: name, "is \(size) bytes, over the \(ManifestFormat.maxManifestBytes)-byte limit; not read"))

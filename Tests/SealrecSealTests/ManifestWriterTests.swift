@@ -83,6 +83,23 @@ import Testing
         #expect(writer.nextSeq == 1)
     }
 
+    @Test func refusesValuesTheVerifierWouldReject() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        var header = MediaFixture.header()
+        header.encoder = [JSONMember("fps", .number("25fps"))]
+        #expect {
+            _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: header)
+        } throws: { error in
+            if case .invalidRecord(let reason) = error as? ManifestError { return reason.contains("session entry") }
+            return false
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+        header.encoder = [JSONMember("fps", .number("29.97"))]
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: header)
+        #expect(writer.nextSeq == 1)
+    }
+
     @Test func refusesEntriesAfterClose() throws {
         let fixture = try MediaFixture.get()
         let scratch = try Scratch()
