@@ -16,18 +16,6 @@ public enum Verifier {
     }
 }
 
-/// A public key the caller vouches for, e.g. loaded from a `--trust` file.
-public struct TrustedKey: Sendable {
-    public let key: RoomPublicKey
-    /// Where it came from, for the report (e.g. "--trust /etc/sealrec/room4.pub.pem").
-    public let source: String
-
-    public init(_ key: RoomPublicKey, source: String) {
-        self.key = key
-        self.source = source
-    }
-}
-
 /// One manifest line as far as it could be read.
 struct ReadLine {
     let number: Int
@@ -228,31 +216,6 @@ struct VerificationRun {
         }
         if end.record.lastGoodMicros > end.record.durationMicros {
             problem("last_good_us \(end.record.lastGoodMicros) lies beyond the duration \(end.record.durationMicros) µs")
-        }
-    }
-}
-
-/// The readable entries of the manifest, grouped by what the later checks need.
-struct ManifestContent {
-    var segments: [TimelineCheck.Listed] = []
-    var gaps: [DeclaredGap] = []
-    var end: (record: EndRecord, line: Int, seq: Int64)?
-    var timelineEndMicros: Int64 = 0
-
-    init(_ lines: [ReadLine]) {
-        for line in lines {
-            guard let parsed = line.parsed else { continue }
-            switch parsed.entry {
-            case .segment(let record):
-                segments.append(TimelineCheck.Listed(record: record, line: line.number, seq: parsed.seq))
-                timelineEndMicros = record.startMicros.saturatingAdd(record.durationMicros)
-            case .event(let record):
-                if let gap = record.gap { gaps.append(gap) }
-            case .end(let record):
-                if end == nil { end = (record, line.number, parsed.seq) }
-            case .session:
-                break
-            }
         }
     }
 }
