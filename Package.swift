@@ -22,15 +22,15 @@ let package = Package(
         // The recording pipeline: sources -> encoders -> segment muxer.
         .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto"]),
         // Manifest, sealing and verification.
-        .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"]),
+        .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecAV"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
-        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "TestSupport"]),
+        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
     ]
 )

@@ -3,13 +3,19 @@ import Foundation
 let usage = """
 usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
+  keygen   make a room key pair: sealrec keygen --out DIR
+  verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
   help     this text
 """
 
 let argv = Array(CommandLine.arguments.dropFirst())
+let rest = Array(argv.dropFirst())
 let status: Int32
 switch argv.first {
-case "record": status = RecordCommand.run(Array(argv.dropFirst()))
+case "record": status = RecordCommand.run(rest)
+case "keygen": status = runKeygen(rest)
+case "verify": status = runVerify(rest)
+case "seal-folder": status = runSealFolder(rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0

@@ -1,0 +1,37 @@
+import SealrecCrypto
+
+/// Where the chain stands: what the next entry needs to know about the ones before it.
+struct ChainState {
+    var nextSeq: Int64 = 0
+    var previousHash = ManifestFormat.zeroHash
+    var segmentCount: Int64 = 0
+    var timelineEndMicros: Int64 = 0
+
+    /// Rebuilds the state from complete lines, insisting each is signed by `key` and chained.
+    static func replay(_ lines: [ArraySlice<UInt8>], path: String, key: RoomPublicKey) throws(ManifestError) -> ChainState {
+        var state = ChainState()
+        for (index, raw) in lines.enumerated() {
+            let line: ManifestLine
+            do {
+                let (body, signature) = try ManifestLine.split(raw)
+                line = try ManifestLine.parse(body: body, signature: signature)
+            } catch { throw .unusableLine(path: path, line: index + 1, reason: error.description) }
+            let problem: String? =
+                if !key.verify(signature: line.signature, message: line.body) { "signature does not verify with the room key" }
+                else if line.seq != state.nextSeq { "seq \(line.seq), expected \(state.nextSeq)" }
+                else if line.prev != state.previousHash { "prev does not match the previous entry's hash" }
+                else if (index == 0) != (line.entry.typeName == "session") { "session entry must be exactly the first" }
+                else { nil }
+            if let problem { throw .unusableLine(path: path, line: index + 1, reason: problem) }
+            if case .end = line.entry { throw .closed(path: path) }
+            state.nextSeq += 1
+            state.previousHash = line.entryHash
+            if case .segment(let segment) = line.entry {
+                state.segmentCount += 1
+                state.timelineEndMicros = segment.startMicros.saturatingAdd(segment.durationMicros)
+            }
+        }
+        guard state.nextSeq > 0 else { throw .noSessionEntry(path: path) }
+        return state
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import SealrecCrypto
+import Testing
+@testable import SealrecSeal
+
+@Suite struct ManifestWriterTests {
+    @Test func linesHaveTheDocumentedShape() throws {
+        let session = try SealedSession()
+        let lines = try session.manifest.lines()
+        #expect(lines.count == 6)
+        let fingerprint = session.fixture.key.publicKey.fingerprint
+        #expect(lines[0].hasPrefix(#"{"seq":0,"type":"session","prev":""# + String(repeating: "0", count: 64)
+            + #"","session_id":"3f1c2a9e-session","room_id":"room-4","case_number":"2026-KR-0042","participants":["Interviewer A","Witness B"],"devices":[{"kind":"video","name":"Cam 1"},{"kind":"audio","name":"Ceiling mic"}],"encoder":{"video_codec":"h264","fps":25,"audio":{"codec":"aac","rate":48000}},"software":"sealrec 0.1.0","key_fingerprint":""#
+            + fingerprint + #"","utc_anchor":"2026-09-21T14:13:20.250000Z","ntp_synchronized":true,"segment_duration_us":2000000,"frame_duration_us":40000,"sig":""#))
+        let segment = try Regex(#"^\{"seq":2,"type":"segment","prev":"[0-9a-f]{64}","file":"seg-00001\.mp4","bytes":[0-9]+,"sha256":"[0-9a-f]{64}","start_us":2000000,"duration_us":2000000,"wall_start":"2026-09-21T14:13:22\.250000Z","sig":"[A-Za-z0-9+/]{86}=="\}$"#)
+        #expect(lines[2].wholeMatch(of: segment) != nil, "\(lines[2])")
+        #expect(lines[5].hasPrefix(#"{"seq":5,"type":"end","prev":""#))
+        #expect(lines[5].contains(#","reason":"stopped","last_good_us":8000000,"duration_us":8000000,"segments":4,"sig":""#))
+        for (index, line) in lines.enumerated() {
+            // Signed body is exactly the line minus its sig member, and chains to the next line.
+            let body = Array(ManifestFile.body(of: line).utf8)
+            let signature = Data(base64Encoded: String(line.split(separator: "\"").dropLast().last!))!
+            #expect(session.fixture.key.publicKey.verify(signature: Array(signature), message: body))
+            if index + 1 < lines.count {
+                #expect(lines[index + 1].contains(#""prev":"\#(SHA256Hasher.hash(body).hex)""#))
+            }
+        }
+    }
+
+    @Test func nonASCIITextIsEscapedAndReadBack() throws {
+        var header = MediaFixture.header(participants: ["Zoë Ünal", "李雷", "😀"])
+        header.caseNumber = "Az. 4 \"B\"/2026\\x"
+        let session = try SealedSession(header: header)
+        let data = try session.manifest.bytes()
+        #expect(data.allSatisfy { $0 < 0x80 })
+        #expect(String(decoding: data, as: UTF8.self).contains(#""participants":["Zo\u00eb \u00dcnal","\u674e\u96f7","\ud83d\ude00"]"#))
+        let report = session.verify()
+        #expect(report.verdict == .verified)
+        #expect(report.summary.caseNumber == "Az. 4 \"B\"/2026\\x")
+    }
+
+    @Test func publicKeyIsPlacedForReviewers() throws {
+        let session = try SealedSession()
+        let placed = try RoomPublicKey.load(from: session.folder.appendingPathComponent(ManifestFormat.publicKeyFileName))
+        #expect(placed == session.fixture.key.publicKey)
+    }
+
+    @Test func refusesExistingManifestAndForeignPublicKey() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
+        #expect {
+            _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
+        } throws: { error in
+            guard case .file(let fileError) = error as? ManifestError else { return false }
+            return fileError.alreadyExists && fileError.path.hasSuffix(ManifestFormat.manifestFileName)
+        }
+        let other = try Scratch()
+        try fixture.otherKey.publicKey.write(to: other.file(ManifestFormat.publicKeyFileName))
+        #expect {
+            _ = try ManifestWriter(folder: other.url, key: fixture.key, session: MediaFixture.header())
+        } throws: { error in
+            if case .publicKeyMismatch = error as? ManifestError { return true }
+            return false
+        }
+        #expect(!FileManager.default.fileExists(atPath: other.file(ManifestFormat.manifestFileName).path))
+    }
+
+    @Test(arguments: ["../escape.mp4", "sub/seg.mp4", ".hidden.mp4", "", "manifest.jsonl", "seg 1.mp4", "séance.mp4"])
+    func rejectsUnsafeSegmentNames(name: String) throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
+        let before = try ManifestFile(in: scratch.url).bytes()
+        #expect {
+            try writer.appendSegment(SegmentRecord(fileName: name, byteLength: 1, sha256: SHA256Hasher.hash([1]),
+                                                   startMicros: 0, durationMicros: 1, wallClockStart: Date()))
+        } throws: { error in
+            if case .invalidRecord(let reason) = error as? ManifestError { return reason.contains("\"\(name)\"") }
+            return false
+        }
+        #expect(try ManifestFile(in: scratch.url).bytes() == before)
+        #expect(writer.nextSeq == 1)
+    }
+
+    @Test func refusesValuesTheVerifierWouldReject() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        var header = MediaFixture.header()
+        header.encoder = [JSONMember("fps", .number("25fps"))]
+        #expect {
+            _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: header)
+        } throws: { error in
+            if case .invalidRecord(let reason) = error as? ManifestError { return reason.contains("session entry") }
+            return false
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+        header.encoder = [JSONMember("fps", .number("29.97"))]
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: header)
+        #expect(writer.nextSeq == 1)
+    }
+
+    @Test func refusesEntriesAfterClose() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
+        try writer.close(reason: .stopped, lastGoodMicros: 0)
+        #expect(writer.isClosed)
+        #expect {
+            try writer.appendEvent(EventRecord(kind: .marker, atMicros: 0, source: "test", details: "late"))
+        } throws: { error in
+            if case .closed = error as? ManifestError { return true }
+            return false
+        }
+        #expect(try ManifestFile(in: scratch.url).lines().count == 2)
+    }
+}
+
+@Suite struct ManifestResumeTests {
+    @Test func resumeCutsTornLineAndContinuesTheChain() throws {
+        let session = try SealedSession(close: false)
+        let lines = try session.manifest.lines()
+        let torn = Array(#"{"seq":5,"type":"segment","prev":"00"#.utf8)
+        try session.manifest.write(bytes: try session.manifest.bytes() + torn)
+
+        let writer = try ManifestWriter.resume(folder: session.folder, key: session.fixture.key)
+        #expect(writer.discardedPartialBytes == torn.count)
+        #expect(writer.nextSeq == 5)
+        #expect(writer.segmentCount == 4)
+        #expect(writer.timelineEndMicros == 8_000_000)
+        #expect(writer.previousHash == SHA256Hasher.hash(Array(ManifestFile.body(of: lines[4]).utf8)))
+        try writer.appendEvent(EventRecord(kind: .other, atMicros: 8_000_000, source: "sealrec", details: "resumed after crash"))
+        try writer.close(reason: .interrupted, lastGoodMicros: 7_960_000)
+
+        let report = session.verify()
+        #expect(report.verdict == .verified, Comment(rawValue: report.text()))
+        #expect(report.summary.endReason == .interrupted)
+        #expect(try session.manifest.lines().count == 7)
+    }
+
+    @Test func resumeOfCleanManifestDiscardsNothing() throws {
+        let session = try SealedSession(close: false)
+        let writer = try ManifestWriter.resume(folder: session.folder, key: session.fixture.key)
+        #expect(writer.discardedPartialBytes == 0)
+        #expect(writer.nextSeq == 5)
+    }
+
+    @Test func resumeRefusesClosedManifest() throws {
+        let session = try SealedSession()
+        #expect {
+            _ = try ManifestWriter.resume(folder: session.folder, key: session.fixture.key)
+        } throws: { error in
+            if case .closed = error as? ManifestError { return true }
+            return false
+        }
+    }
+
+    @Test func resumeRefusesBrokenLineOrForeignKey() throws {
+        let session = try SealedSession(close: false)
+        var lines = try session.manifest.lines()
+        lines[2] = lines[2].replacingOccurrences(of: #""start_us":2000000"#, with: #""start_us":2000001"#)
+        try session.manifest.write(lines)
+        #expect {
+            _ = try ManifestWriter.resume(folder: session.folder, key: session.fixture.key)
+        } throws: { error in
+            guard case .unusableLine(_, let line, let reason) = error as? ManifestError else { return false }
+            return line == 3 && reason.contains("signature")
+        }
+        let clean = try SealedSession(close: false)
+        #expect {
+            _ = try ManifestWriter.resume(folder: clean.folder, key: clean.fixture.otherKey)
+        } throws: { error in
+            guard case .unusableLine(_, let line, _) = error as? ManifestError else { return false }
+            return line == 1
+        }
+    }
+
+    @Test func resumeWithOnlyATornSessionLineFails() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        try Data(#"{"seq":0,"type":"sess"#.utf8).write(to: scratch.file(ManifestFormat.manifestFileName))
+        #expect {
+            _ = try ManifestWriter.resume(folder: scratch.url, key: fixture.key)
+        } throws: { error in
+            if case .noSessionEntry = error as? ManifestError { return true }
+            return false
+        }
+    }
+}
