@@ -13,6 +13,7 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                                          "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
+        .target(name: "CSystem"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
@@ -24,7 +25,10 @@ let package = Package(
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
+        // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
+        .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
+
+        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),

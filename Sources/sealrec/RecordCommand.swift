@@ -1,16 +1,24 @@
 import Foundation
-import SealrecPipeline
 import SealrecAV
+import SealrecCrypto
+import SealrecPipeline
+import SealrecRoom
+import SealrecSeal
 
-/// `sealrec record`: a one-shot recording without the daemon.
+/// `sealrec record`: a one-shot sealed recording without the daemon.
 enum RecordCommand {
-    static let usage = "sealrec record --out DIR [--duration SECONDS] [--config FILE] [--source synthetic] [--fast]"
+    static let usage = """
+        sealrec record --out DIR --key ROOM_KEY [--duration SECONDS] [--config FILE] [--source synthetic] [--fast]
+                       [--case ID] [--participant ROLE=NAME ...]
+        """
 
     static func run(_ argv: [String]) -> Int32 {
         do {
-            let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source"], switchFlags: ["--fast"])
+            let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant"],
+                                     switchFlags: ["--fast"])
             guard args.positional.isEmpty else { throw UsageError("unexpected argument \(args.positional[0])") }
             let out = try args.required("--out")
+            let keyPath = try args.required("--key")
             let duration = try args.double("--duration")
             var config = try args.value("--config").map { try RoomConfig.load(path: $0) } ?? RoomConfig()
             switch args.value("--source") {
@@ -22,14 +30,24 @@ enum RecordCommand {
             if duration == nil && args.has("--fast") && generated {
                 throw UsageError("--fast with synthetic sources needs --duration (they never end by themselves)")
             }
+            let metadata = SessionMetadata(sessionID: SessionMetadata.newSessionID(room: config.room.id),
+                                           caseNumber: args.value("--case"), participants: args.all("--participant"))
+            try metadata.validate()
+            // The key is checked before anything is created: no key, no recording.
+            let key: RoomKey
+            do { key = try RoomKey.load(from: URL(fileURLWithPath: keyPath)) } catch {
+                throw ConfigError("room key: \(error)")
+            }
             AVLog.quiet()
+            let sealer = Sealer(folder: out, key: key, metadata: metadata, config: config)
             let session = try RecordingSession(config: config, folder: out,
-                                               options: .init(fast: args.has("--fast"), durationSeconds: duration))
+                                               options: .init(fast: args.has("--fast"), durationSeconds: duration),
+                                               observer: sealer)
             let signals = SignalStopper { session.stop() }
             session.start()
             let result = session.wait()
             signals.cancel()
-            return report(result, folder: out)
+            return report(result, folder: out, sessionID: metadata.sessionID, key: key)
         } catch let e as UsageError {
             Output.error("\(e)\nusage: \(usage)")
             return 2
@@ -39,18 +57,22 @@ enum RecordCommand {
         }
     }
 
-    static func report(_ result: RecordingSession.Result, folder: String) -> Int32 {
+    static func report(_ result: RecordingSession.Result, folder: String, sessionID: String, key: RoomKey) -> Int32 {
         for event in result.events {
             if case let .dropped(source, count, t, _) = event {
-                Output.error(String(format: "warning: %@ dropped %d buffer(s) near %.3f s", source, count, Double(t) / 1e9))
+                Output.error("warning: \(source) dropped \(count) buffer(s) near \(Double(t / 1_000_000) / 1000) s")
             }
         }
         if let failure = result.failure {
             Output.error("recording \(result.reason == .stopped ? "finished with a source failure" : "failed (\(result.reason.rawValue))"): \(failure)")
-            if result.reason != .stopped { return 1 }
         }
-        print(String(format: "recorded %.3f s in %d segment(s) to %@", result.durationSeconds, result.segments.count, folder))
-        return result.failure == nil ? 0 : 1
+        let seconds = Double(Int64(result.durationSeconds * 1000)) / 1000
+        print("recorded \(seconds) s in \(result.segments.count) segment(s) to \(folder)")
+        print("session \(sessionID)")
+        // Check what was written with the same verifier a reviewer uses.
+        let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trusted: [key.publicKey])
+        print(report.text(), terminator: report.text().hasSuffix("\n") ? "" : "\n")
+        return result.failure == nil && result.reason == .stopped && report.verdict == .verified ? 0 : 1
     }
 }
 

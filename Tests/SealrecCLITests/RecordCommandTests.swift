@@ -5,7 +5,17 @@ import TestSupport
 /// The `sealrec record` command as a user meets it: bad input gets one clear line and leaves no
 /// session behind that could pass for a recording.
 @Suite struct RecordCommandTests {
-    private func record(_ args: [String]) throws -> ProcessResult { try Run.sealrec(["record"] + args) }
+    /// One room key for the suite, made with `sealrec keygen`.
+    static let keyDir: String = {
+        let dir = Scratch("key").path + "/keys"
+        let r = try! Run.sealrec(["keygen", "--out", dir])
+        precondition(r.status == 0, r.stderr)
+        return dir
+    }()
+
+    private func record(_ args: [String], key: String? = RecordCommandTests.keyDir + "/room.key") throws -> ProcessResult {
+        try Run.sealrec(["record"] + args + (key.map { ["--key", $0] } ?? []))
+    }
 
     private func expectRefused(_ r: ProcessResult, mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 2, "exit \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
@@ -19,8 +29,12 @@ import TestSupport
         let out = dir.file("session")
         let r = try record(["--duration", "2", "--out", out, "--fast"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("recorded 2.000 s in 1 segment(s) to \(out)"))
+        #expect(r.stdout.contains("recorded 2.0 s in 1 segment(s) to \(out)"))
+        #expect(r.stdout.contains("VERIFIED"))
         #expect(FileManager.default.fileExists(atPath: out + "/seg-00000.mp4"))
+        // An independent check: the reviewer's verifier, with the room's public key.
+        let verify = try Run.sealrec(["verify", out, "--trust", RecordCommandTests.keyDir + "/room.pub.pem"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
     @Test func missingConfigFile() throws {
@@ -68,6 +82,34 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["old.mp4"])
     }
 
+    @Test func recordingNeedsAPrivateRoomKey() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        expectRefused(try record(["--duration", "1", "--out", dir.file("s"), "--fast"], key: nil), mentioning: "missing --key")
+        expectRefused(try record(["--duration", "1", "--out", dir.file("s"), "--fast"], key: dir.file("none.key")),
+                      mentioning: "room key")
+        // A key others can read is no longer the room's alone.
+        let exposed = dir.file("exposed.key")
+        try FileManager.default.copyItem(atPath: RecordCommandTests.keyDir + "/room.key", toPath: exposed)
+        chmod(exposed, 0o644)
+        let r = try record(["--duration", "1", "--out", dir.file("s"), "--fast"], key: exposed)
+        expectRefused(r, mentioning: "room key")
+        #expect(r.stderr.contains(exposed))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("s")))
+    }
+
+    @Test func caseAndParticipantsAreCheckedAndSealed() throws {
+        let dir = Scratch("cli")
+        defer { dir.remove() }
+        expectRefused(try record(["--duration", "1", "--out", dir.file("s"), "--fast", "--participant", "nobody"]),
+                      mentioning: "participant 'nobody' must be ROLE=NAME")
+        let out = dir.file("ok")
+        let r = try record(["--duration", "1", "--out", out, "--fast", "--case", "2026-K-77", "--participant", "suspect=J. Doe"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try String(contentsOfFile: out + "/manifest.jsonl", encoding: .utf8)
+        #expect(manifest.contains(#""case_number":"2026-K-77""#) && manifest.contains(#""participants":["suspect=J. Doe"]"#))
+    }
+
     @Test func usageMistakes() throws {
         expectRefused(try record(["--duration", "abc", "--out", "/tmp/x"]), mentioning: "--duration needs a positive number")
         expectRefused(try record(["--duration", "1"]), mentioning: "missing --out")
@@ -82,7 +124,7 @@ import TestSupport
         let out = dir.file("session")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Run.sealrecPath)
-        p.arguments = ["record", "--out", out]
+        p.arguments = ["record", "--out", out, "--key", RecordCommandTests.keyDir + "/room.key"]
         p.standardOutput = Pipe()
         p.standardError = Pipe()
         try p.run()
@@ -94,5 +136,7 @@ import TestSupport
         #expect(playlist.hasSuffix("#EXT-X-ENDLIST\n"))
         let decode = try Probe.decodeErrors(out + "/index.m3u8", strict: true)
         #expect(decode.status == 0, "\(decode.stderr)")
+        let manifest = try String(contentsOfFile: out + "/manifest.jsonl", encoding: .utf8)
+        #expect(manifest.contains(#""type":"end""#) && manifest.contains(#""reason":"stopped""#))
     }
 }

@@ -1,0 +1,17 @@
+#include "csystem.h"
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/timex.h>
+
+int sr_clock_synchronized(void) {
+    struct timex tx = {0};
+    int state = adjtimex(&tx);
+    if (state < 0) return -errno;
+    return (state != TIME_ERROR && !(tx.status & STA_UNSYNC)) ? 1 : 0;
+}
+
+int sr_ioctl(int fd, unsigned long request, void *arg) {
+    int r;
+    do { r = ioctl(fd, request, arg); } while (r == -1 && errno == EINTR);
+    return r;
+}

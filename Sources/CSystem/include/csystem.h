@@ -1,0 +1,12 @@
+// System calls and headers Swift cannot use directly (variadic calls, headers outside Glibc's module).
+#ifndef SEALREC_CSYSTEM_H
+#define SEALREC_CSYSTEM_H
+
+/// 1 when the kernel says the system clock is synchronised (adjtimex: no STA_UNSYNC, not TIME_ERROR),
+/// 0 when not, -errno when adjtimex failed.
+int sr_clock_synchronized(void);
+
+/// ioctl(2) with a pointer argument; returns -1 and sets errno on failure, retrying EINTR.
+int sr_ioctl(int fd, unsigned long request, void *arg);
+
+#endif

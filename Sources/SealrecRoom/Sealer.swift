@@ -1,0 +1,126 @@
+import Foundation
+import SealrecCrypto
+import SealrecPipeline
+import SealrecSeal
+import CSystem
+
+/// Software identity written into every session entry.
+public enum SealrecVersion {
+    public static let string = "sealrec 0.1.0"
+}
+
+/// Who and what a session is about, entered before recording.
+public struct SessionMetadata: Sendable, Equatable {
+    public var sessionID: String
+    public var caseNumber: String?
+    /// "ROLE=NAME" entries, e.g. "suspect=J. Doe".
+    public var participants: [String]
+
+    public init(sessionID: String, caseNumber: String? = nil, participants: [String] = []) {
+        self.sessionID = sessionID; self.caseNumber = caseNumber; self.participants = participants
+    }
+
+    /// A new session id: room, UTC start to the second, and 32 random bits (two presses in one
+    /// second in one room still differ).
+    public static func newSessionID(room: String, at date: Date = Date()) -> String {
+        let ts = RFC3339UTC.compact(date)
+        let random = String(UInt32.random(in: .min ... .max), radix: 16)
+        return "\(room)-\(ts)-\(String(repeating: "0", count: 8 - random.count))\(random)"
+    }
+
+    /// Checks what an operator typed: bounded, printable, ROLE=NAME participants.
+    public func validate() throws {
+        func fail(_ m: String) -> ConfigError { ConfigError(m) }
+        if let c = caseNumber, c.isEmpty || c.count > 128 || c.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }) {
+            throw fail("case number must be 1 to 128 printable characters")
+        }
+        guard participants.count <= 32 else { throw fail("at most 32 participants") }
+        for p in participants {
+            let parts = p.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, p.count <= 200,
+                  !p.contains(where: { $0.isNewline }) else {
+                throw fail("participant '\(p)' must be ROLE=NAME (e.g. suspect=J. Doe), at most 200 characters")
+            }
+        }
+    }
+}
+
+/// The sealer: the pipeline's observer that turns each closed segment and event into a signed,
+/// hash-chained manifest entry the moment it happens.
+public final class Sealer: SessionObserver, @unchecked Sendable {
+    private let folder: URL
+    private let key: RoomKey
+    private let metadata: SessionMetadata
+    private let config: RoomConfig
+    private var writer: ManifestWriter?
+    private var lastGoodMicros: Int64 = 0
+
+    public init(folder: String, key: RoomKey, metadata: SessionMetadata, config: RoomConfig) {
+        self.folder = URL(fileURLWithPath: folder)
+        self.key = key
+        self.metadata = metadata
+        self.config = config
+    }
+
+    public func sessionStarted(_ start: SessionStart) throws {
+        let fps = config.cameras.first?.frameRate ?? 25
+        var encoder: [JSONMember] = start.encoders.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) }
+        encoder.append(JSONMember("segment_seconds", .int(start.segmentSeconds)))
+        let header = SessionHeader(
+            sessionID: metadata.sessionID, roomID: config.room.id, caseNumber: metadata.caseNumber,
+            participants: metadata.participants.isEmpty ? nil : metadata.participants,
+            devices: start.sources.map { Device(kind: $0.kind.rawValue, name: "\($0.name) (\($0.source), \($0.format))") },
+            encoder: encoder, software: SealrecVersion.string, utcAnchor: start.utcAnchor,
+            ntpSynchronized: SystemClockStatus.isSynchronized,
+            segmentDurationMicros: Int64(start.segmentSeconds) * 1_000_000,
+            frameDurationMicros: Int64(1_000_000 / fps))
+        writer = try ManifestWriter(folder: folder, key: key, session: header)
+    }
+
+    public func segmentClosed(_ s: ClosedSegment) throws {
+        guard let writer, let digest = Digest(hex: s.sha256Hex) else { return }
+        try writer.appendSegment(SegmentRecord(fileName: s.fileName, byteLength: s.byteLength, sha256: digest,
+                                               startMicros: s.startNanos / 1000, durationMicros: s.durationNanos / 1000,
+                                               wallClockStart: s.wallClockStart))
+        lastGoodMicros = (s.startNanos + s.durationNanos) / 1000
+    }
+
+    public func pipelineEvent(_ event: PipelineEvent) throws {
+        guard let writer else { return }
+        switch event {
+        case let .dropped(source, count, t, reason):
+            try writer.appendEvent(EventRecord(kind: .droppedFrames, atMicros: t / 1000, source: source,
+                                               details: "\(count) buffer(s) dropped: \(reason)"))
+        case let .sourceFailed(source, t, message):
+            try writer.appendEvent(EventRecord(kind: .other, atMicros: t / 1000, source: source, details: "source failed: \(message)"))
+        case let .marker(text, t):
+            try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
+        }
+    }
+
+    public func sessionEnded(_ end: SessionEnd) throws {
+        guard let writer else { return }
+        let reason = SealrecSeal.EndReason(rawValue: end.reason.rawValue) ?? .error
+        try writer.close(reason: reason, lastGoodMicros: max(lastGoodMicros, end.durationNanos / 1000))
+    }
+}
+
+/// Whether the kernel considers the system clock synchronised (NTP/chrony/timesyncd): recorded
+/// with each session because the UTC anchor is only as good as the clock.
+public enum SystemClockStatus {
+    public static var isSynchronized: Bool {
+        sr_clock_synchronized() == 1
+    }
+}
+
+/// UTC timestamps without Foundation's formatters (which pull in ICU).
+public enum RFC3339UTC {
+    /// 20261125T113000Z
+    public static func compact(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(tm.tm_year + 1900)\(two(tm.tm_mon + 1))\(two(tm.tm_mday))T\(two(tm.tm_hour))\(two(tm.tm_min))\(two(tm.tm_sec))Z"
+    }
+}
