@@ -15,6 +15,7 @@ let package = Package(
                                          "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
         .target(name: "CSystem"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
         .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
@@ -25,10 +26,13 @@ let package = Package(
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
+        // Central storage: S3-compatible object stores and folders, and the persistent upload queue.
+        .target(name: "SealrecStore", dependencies: ["SealrecCrypto", "CCurl"]),
+
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
@@ -36,5 +40,6 @@ let package = Package(
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
+        .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),
     ]
 )
