@@ -4,7 +4,8 @@ let usage = """
 usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
   keygen   make a room key pair: sealrec keygen --out DIR
-  verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
+  verify   check a session: sealrec verify PATH|STORE_URL [--trust PUBKEY...] [--json]
+  upload   send a session to central storage: sealrec upload SESSION_DIR --to STORE_URL [--spool DIR]
   help     this text
 """
 
@@ -15,6 +16,7 @@ switch argv.first {
 case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
+case "upload": status = runUpload(rest)
 case "seal-folder": status = runSealFolder(rest)
 case "help", "--help", "-h", nil:
     print(usage)
