@@ -119,6 +119,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     func headResponse(key: String) throws(StoreError) -> HTTPResponse? {
         let response = try send("HEAD", key: key, headers: [("x-amz-checksum-mode", "ENABLED")])
         if response.status == 404 { return nil }
+        if response.status == 403 { throw reasonForRefusal(key: key) }
         guard response.status == 200 else { throw failure(response, key: key) }
         return response
     }
@@ -147,6 +148,20 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             guard etag == expected else { throw .checksumMismatch(key: key, expected: expected, actual: "ETag \(etag)") }
         }
         return ObjectInfo(key: key, length: length, sha256: sha256)
+    }
+
+    /// HEAD answers carry no error document, so a refused HEAD is asked again as a bucket listing of
+    /// nothing, whose answer names the reason (bad key, bad signature, no permission).
+    func reasonForRefusal(key: String) -> StoreError {
+        do {
+            let probe = try send("GET", key: nil, query: [("list-type", "2"), ("max-keys", "0")])
+            guard probe.status != 200 else {
+                return .accessDenied(store: description, detail: "HEAD \(key) refused (HTTP 403) although the bucket can be listed")
+            }
+            return failure(probe, key: key)
+        } catch {
+            return error
+        }
     }
 
     /// Object Lock: COMPLIANCE mode cannot be shortened or lifted by anyone, root included.

@@ -5,6 +5,7 @@
 ///     ROOM/SESSION/manifest/00000000.jsonl     manifest entry seq 0 (one line, with its "\n")
 ///     ROOM/SESSION/manifest/00000001.jsonl     ... one object per entry, uploaded as each is sealed
 ///     ROOM/SESSION/manifest.jsonl              the whole manifest, once, when the session has ended
+///     ROOM/SESSION/index.m3u8                  the HLS playlist, once, when the session has ended
 ///
 /// Objects are written once and never replaced (Object Lock forbids it anyway), so a growing manifest
 /// is uploaded entry by entry; joining the entries in order gives back `manifest.jsonl` byte for byte.
@@ -22,6 +23,8 @@ public struct SessionLayout: Sendable, Equatable {
     public func segment(_ fileName: String) -> String { root + fileName }
     public var publicKey: String { root + "room.pub.pem" }
     public var manifest: String { root + "manifest.jsonl" }
+    public var playlist: String { root + Self.playlistName }
+    static let playlistName = "index.m3u8"
     public func manifestEntry(_ seq: Int) -> String { root + Self.entryName(seq) }
 
     static let entryFolder = "manifest/"

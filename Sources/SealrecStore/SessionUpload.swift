@@ -53,6 +53,13 @@ public enum SessionUpload {
             try queue.enqueue(bytes: Array(manifest), key: layout.manifest)
             objects += 1
             bytes += Int64(manifest.count)
+            // The HLS playlist is final once the session has ended (it is rewritten while recording):
+            // stored for playback, not sealed, so the verifier only notes it.
+            if let playlist = FileManager.default.contents(atPath: folder + "/" + SessionLayout.playlistName) {
+                try queue.enqueue(bytes: Array(playlist), key: layout.playlist)
+                objects += 1
+                bytes += Int64(playlist.count)
+            }
         }
         return Summary(layout: layout, objects: objects, bytes: bytes, closed: closed)
     }

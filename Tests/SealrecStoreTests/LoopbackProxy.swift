@@ -29,7 +29,8 @@ final class LoopbackProxy: @unchecked Sendable {
     var corrupted: Int { Int((try? String(contentsOfFile: countFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1 }
 
     func stop() {
-        process.terminate()
+        // SIGKILL: a child of the test runner may start with SIGTERM blocked.
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         folder.remove()
     }

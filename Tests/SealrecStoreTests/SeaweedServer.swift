@@ -42,6 +42,8 @@ final class SeaweedServer: @unchecked Sendable {
         p.arguments = ["-logdir=\(folder.path)", "mini", "-dir=\(folder.file("data"))", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                        "-master.telemetry=false", "-admin.ui=false", "-admin.port=\(ports["admin"]!)",
                        "-s3.port.iceberg=0", "-s3.port.lance=0",
+                       // Real stores do not create a bucket on first upload; mini does unless told.
+                       "-s3.autoCreateBucket=false",
                        "-master.port=\(ports["master"]!)", "-volume.port=\(ports["volume"]!)", "-filer.port=\(ports["filer"]!)",
                        "-s3.port=\(s3Port)", "-webdav.port=\(ports["webdav"]!)"]
         p.environment = ProcessInfo.processInfo.environment.merging(

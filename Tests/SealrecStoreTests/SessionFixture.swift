@@ -25,12 +25,7 @@ struct SessionFixture {
     }
 
     /// `ROOM/SESSION/` of this session, from its manifest's first line.
-    var root: String {
-        let manifest = (try? String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8)) ?? ""
-        let first = manifest.split(separator: "\n").first.map(String.init) ?? ""
-        let json = (try? JSONSerialization.jsonObject(with: Data(first.utf8))) as? [String: Any] ?? [:]
-        return "\(json["room_id"] as? String ?? "?")/\(json["session_id"] as? String ?? "?")/"
-    }
+    var root: String { FixtureView(folder: folder).root }
 
     /// Every object the session should become: segments, public key, one per manifest line, the manifest.
     var expectedKeys: Set<String> {
