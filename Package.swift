@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
         // Central storage: S3-compatible object stores and folders, and the persistent upload queue.
-        .target(name: "SealrecStore", dependencies: ["SealrecCrypto", "CCurl"]),
+        .target(name: "SealrecStore", dependencies: ["SealrecCrypto", "CCurl", "CSystem"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),

@@ -1,15 +1,15 @@
 import Foundation
 import SealrecCrypto
 
-/// Queues a session folder for upload: the public key, every sealed segment (with the length and
-/// SHA-256 its manifest entry records), every complete manifest line as its own object, and the
-/// whole manifest once it ends with an `end` entry. Safe to repeat: already-queued or stored objects
-/// are not sent twice. Used by `sealrec upload`; the daemon queues the same objects as they are sealed.
+/// Queues a whole session folder for upload, the same objects the daemon queues one by one while
+/// recording (`LiveSessionUpload`): public key, every sealed segment (with the length and SHA-256
+/// its manifest entry records), every complete manifest line, and after an `end` entry the whole
+/// manifest and playlist. Safe to repeat: already-queued or stored objects are not sent twice.
 public enum SessionUpload {
     public struct Summary: Sendable {
         public let layout: SessionLayout
-        public let objects: Int
-        public let bytes: Int64
+        public let entries: Int
+        public let segments: Int
         public let closed: Bool
     }
 
@@ -18,50 +18,30 @@ public enum SessionUpload {
         guard let manifest = FileManager.default.contents(atPath: manifestPath) else {
             throw .localFile(path: manifestPath, detail: "no manifest: not a sealed session folder")
         }
-        // Only complete lines: a last line without "\n" is a torn write, never an entry.
+        // Only complete lines: a last line without "\\n" is a torn write, never an entry.
         var lines = manifest.split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) + [0x0A] }
         lines.removeLast()
         guard let first = lines.first, let session = entry(first), let room = session["room_id"] as? String,
               let sessionID = session["session_id"] as? String else {
             throw .localFile(path: manifestPath, detail: "first line is not a session entry with room_id and session_id")
         }
-        let layout = SessionLayout(room: room, session: sessionID)
-        var objects = 0
-        var bytes: Int64 = 0
-        let publicKey = folder + "/room.pub.pem"
-        if let key = FileManager.default.contents(atPath: publicKey) {
-            try queue.enqueue(bytes: Array(key), key: layout.publicKey)
-            objects += 1
-            bytes += Int64(key.count)
-        }
+        let live = LiveSessionUpload(queue: queue, layout: SessionLayout(room: room, session: sessionID))
+        if let key = FileManager.default.contents(atPath: folder + "/room.pub.pem") { try live.publicKey(pem: Array(key)) }
+        var segments = 0
         var closed = false
         for (seq, line) in lines.enumerated() {
             let fields = entry(line)
             if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
                let length = (fields?["bytes"] as? NSNumber)?.int64Value,
                let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
-                try queue.enqueue(file: folder + "/" + name, key: layout.segment(name), sha256: digest, length: length)
-                objects += 1
-                bytes += length
+                try live.segment(path: folder + "/" + name, sha256: digest, length: length)
+                segments += 1
             }
-            try queue.enqueue(bytes: line, key: layout.manifestEntry(seq))
-            objects += 1
-            bytes += Int64(line.count)
+            try live.manifestEntry(seq: seq, line: line)
             closed = fields?["type"] as? String == "end"
         }
-        if closed {
-            try queue.enqueue(bytes: Array(manifest), key: layout.manifest)
-            objects += 1
-            bytes += Int64(manifest.count)
-            // The HLS playlist is final once the session has ended (it is rewritten while recording):
-            // stored for playback, not sealed, so the verifier only notes it.
-            if let playlist = FileManager.default.contents(atPath: folder + "/" + SessionLayout.playlistName) {
-                try queue.enqueue(bytes: Array(playlist), key: layout.playlist)
-                objects += 1
-                bytes += Int64(playlist.count)
-            }
-        }
-        return Summary(layout: layout, objects: objects, bytes: bytes, closed: closed)
+        if closed { try live.sessionEnded(folder: folder) }
+        return Summary(layout: live.layout, entries: lines.count, segments: segments, closed: closed)
     }
 
     private static func entry(_ line: [UInt8]) -> [String: Any]? {

@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 import SealrecCrypto
 
@@ -163,6 +164,9 @@ public final class UploadQueue: @unchecked Sendable {
     }
 
     private func work() {
+        // Linux ignores Foundation's thread QoS: lower this thread's own nice value so capture and
+        // encoding threads always win the CPU.
+        _ = sr_nice_this_thread(10)
         while let item = nextItem() {
             let started = Date()
             let limit = options.maxBytesPerSecond.map { max(1, $0 / Int64(options.concurrency)) }

@@ -34,6 +34,20 @@ public struct UploadStatus: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The same as a JSON object (for the daemon's control socket); absent values are null.
+    public func json() -> String {
+        let object: [String: Any] = [
+            "store": store, "backlog_items": backlogItems, "backlog_bytes": backlogBytes, "in_flight": inFlight,
+            "uploaded_items": uploadedItems, "uploaded_bytes": uploadedBytes, "bytes_per_second": bytesPerSecond,
+            "estimated_seconds_to_clear": estimatedSecondsToClear ?? NSNull(),
+            "last_error_kind": lastErrorKind ?? NSNull(), "last_error": lastError ?? NSNull(),
+            "last_error_at": lastErrorAt.map { $0.timeIntervalSince1970 } ?? NSNull(),
+            "last_success_at": lastSuccessAt.map { $0.timeIntervalSince1970 } ?? NSNull(),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func bytes(_ n: Int64) -> String {
         n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1_048_576) : n >= 1024 ? String(format: "%.1f KiB", Double(n) / 1024) : "\(n) B"
     }

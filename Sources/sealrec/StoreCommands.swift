@@ -29,7 +29,7 @@ func runUpload(_ args: [String]) -> Int32 {
         let store = try StoreLocation.open(try parsed.required("--to"))
         let queue = try UploadQueue(spool: spool, store: store, options: options) { Output.error($0) }
         let summary = try SessionUpload.enqueue(folder: folder, into: queue)
-        print("queued \(summary.objects) objects (\(summary.bytes) bytes) for \(summary.layout.root)\(summary.closed ? "" : " (session not closed)")")
+        print("queued \(summary.segments) segments and \(summary.entries) manifest entries of \(summary.layout.root)\(summary.closed ? "" : " (session not closed)")")
         let started = Date()
         queue.start()
         let done = queue.waitUntilEmpty(timeout: wait)

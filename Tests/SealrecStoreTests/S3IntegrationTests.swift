@@ -25,11 +25,10 @@ import TestSupport
         #expect(verify.stdout.contains("VERIFIED"))
 
         // Byte for byte, read back by a client that is not ours.
+        let back = scratch.file("back")
+        try expectSuccess(server.aws(["s3", "cp", "--recursive", "--quiet", "s3://evidence/" + fixture.root, back]))
         for name in try FileManager.default.contentsOfDirectory(atPath: session) {
-            let copy = scratch.file("back-" + name)
-            let get = try server.aws(["s3api", "get-object", "--bucket", "evidence", "--key", fixture.root + name, copy])
-            #expect(get.status == 0, "\(name): \(get.stderr)")
-            #expect(FileManager.default.contents(atPath: copy) == FileManager.default.contents(atPath: session + "/" + name), "\(name) differs")
+            #expect(FileManager.default.contents(atPath: back + "/" + name) == FileManager.default.contents(atPath: session + "/" + name), "\(name) differs")
         }
     }
 
@@ -70,11 +69,11 @@ import TestSupport
         let versions = try server.versionCounts(bucket: "corrupt")
         #expect(Set(versions.keys) == fixture.expectedKeys)
         #expect(versions.values.allSatisfy { $0 == 1 }, "\(versions)")
+        let back = fixture.scratch.file("back")
+        try expectSuccess(server.aws(["s3", "cp", "--recursive", "--quiet", "s3://corrupt/" + fixture.root, back]))
         for i in 0..<4 {
             let name = String(format: "seg-%05d.mp4", i)
-            let copy = fixture.scratch.file("back-" + name)
-            try expectSuccess(server.aws(["s3api", "get-object", "--bucket", "corrupt", "--key", fixture.root + name, copy]))
-            #expect(SHA256Hasher.hash(Array(FileManager.default.contents(atPath: copy) ?? Data())).hex == fixture.sha256(name))
+            #expect(SHA256Hasher.hash(Array(FileManager.default.contents(atPath: back + "/" + name) ?? Data())).hex == fixture.sha256(name))
         }
     }
 
@@ -82,15 +81,15 @@ import TestSupport
         let server = try SeaweedServer()
         defer { server.stop() }
         try server.createBucket("crash", versioning: true)
-        let fixture = try SessionFixture(segments: 16, bytesEach: 1 << 20)
+        let fixture = try SessionFixture(segments: 10, bytesEach: 1 << 20)
         defer { fixture.remove() }
         // 4 MB/s so the kill lands mid-upload; backoff capped at 1 s to keep the test short.
         let uploader = try BackgroundSealrec(["upload", fixture.folder, "--to", server.url("crash"), "--spool", fixture.scratch.file("spool"),
                                               "--limit", "4000000", "--backoff-max", "1"], output: fixture.scratch.file("upload.log"))
         Thread.sleep(forTimeInterval: 1.5)
         server.kill()
-        // The issue asks for 30 s down; 6 s shows the same (several failed retries) in less CI time.
-        Thread.sleep(forTimeInterval: 6)
+        // The issue asks for 30 s down; 4 s shows the same (several failed retries) in less CI time.
+        Thread.sleep(forTimeInterval: 4)
         #expect(uploader.process.isRunning, "the uploader gave up while the store was down")
         try server.start()
         let status = uploader.wait(60)

@@ -38,8 +38,9 @@ final class SeaweedServer: @unchecked Sendable {
 
     func start() throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Self.weedPath())
-        p.arguments = ["-logdir=\(folder.path)", "mini", "-dir=\(folder.file("data"))", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        // At nice 10: the store must not take CPU from recording tests running beside this suite.
+        p.executableURL = URL(fileURLWithPath: try Run.which("nice"))
+        p.arguments = ["-n", "10", try Self.weedPath(), "-logdir=\(folder.path)", "mini", "-dir=\(folder.file("data"))", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                        "-master.telemetry=false", "-admin.ui=false", "-admin.port=\(ports["admin"]!)",
                        "-s3.port.iceberg=0", "-s3.port.lance=0",
                        // Real stores do not create a bucket on first upload; mini does unless told.
