@@ -212,6 +212,28 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.scratch.file("spool-cli/queue")).count == fixture.expectedKeys.count)
     }
 
+    @Test func tlsWorksWithTheConfiguredCAAndFailsClearlyWithout() throws {
+        let server = try SeaweedServer(tls: true)
+        defer { server.stop() }
+        try server.createBucket("secure")
+        let fixture = try SessionFixture(segments: 1, bytesEach: 10_000)
+        defer { fixture.remove() }
+        // Without our CA the system's trust store does not know the server's certificate.
+        let untrusted = try UploadQueue(spool: fixture.scratch.file("spool-untrusted"), store: try StoreLocation.open(server.url("secure")),
+                                        options: .init(initialBackoff: 0.2, maxBackoff: 0.5))
+        _ = try SessionUpload.enqueue(folder: fixture.folder, into: untrusted)
+        untrusted.start()
+        #expect(eventually(10) { untrusted.status().lastErrorKind != nil })
+        untrusted.stop()
+        #expect(untrusted.status().lastErrorKind == "tls", "\(untrusted.status().text())")
+
+        let upload = try Run.sealrec(["upload", fixture.folder, "--to", server.url("secure", extra: "&ca=\(server.caFile)"),
+                                      "--spool", fixture.scratch.file("spool")])
+        #expect(upload.status == 0, "\(upload.stdout)\(upload.stderr)")
+        let verify = try Run.sealrec(["verify", server.url("secure/" + fixture.root.dropLast(), extra: "&ca=\(server.caFile)"), "--trust", fixture.publicKey])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     private func expectStoredExactlyOnce(_ fixture: SessionFixture, server: SeaweedServer, bucket: String) throws {
         let versions = try server.versionCounts(bucket: bucket)
         #expect(Set(versions.keys) == fixture.expectedKeys)

