@@ -62,20 +62,38 @@ struct S3MultipartUpload {
         guard let stored = try store.headResponse(key: key) else {
             throw .server(status: 200, code: "Missing", message: "object not found after completing the multipart upload", key: key)
         }
-        // A multipart object's checksum is the SHA-256 of its parts' digests, with "-N".
-        let composite = SHA256Hasher.hash(parts.flatMap(\.digests.sha256.bytes)).base64 + "-\(parts.count)"
-        let etag = parts.allSatisfy { $0.digests.md5 != nil }
-            ? MD5Of.parts(parts.compactMap(\.digests.md5)) + "-\(parts.count)" : nil
         return try store.confirm(stored, key: key, sha256: sha256, length: length, md5: nil,
-                                 compositeSHA256: composite, multipartETag: etag)
+                                 parts: PartChecksums(parts.map(\.digests)))
     }
 }
 
-/// S3's multipart ETag: MD5 of the concatenated part MD5s (hex).
-enum MD5Of {
-    static func parts(_ digests: [Digest]) -> String {
-        let hasher = MD5Hasher()
-        digests.flatMap(\.bytes).withUnsafeBytes { hasher.update($0) }
-        return hasher.finalize().hex
+/// What a store reports for an object, computed from its parts' digests: S3's composite checksum
+/// (SHA-256 of the parts' SHA-256s, base64, "-N") and multipart ETag (MD5 of the parts' MD5s, hex, "-N").
+struct PartChecksums {
+    let composite: String
+    let etag: String?
+
+    init(_ parts: [FileDigests]) {
+        composite = SHA256Hasher.hash(parts.flatMap(\.sha256.bytes)).base64 + "-\(parts.count)"
+        if parts.allSatisfy({ $0.md5 != nil }) {
+            let hasher = MD5Hasher()
+            parts.compactMap(\.md5).flatMap(\.bytes).withUnsafeBytes { hasher.update($0) }
+            etag = hasher.finalize().hex + "-\(parts.count)"
+        } else {
+            etag = nil
+        }
+    }
+
+    /// The same from a local file, for an object found already stored (after a crash): its parts are
+    /// the ones this uploader would have made, `partSize` bytes each.
+    init(file: String, length: Int64, partSize: Int64) throws(StoreError) {
+        var parts: [FileDigests] = []
+        var offset: Int64 = 0
+        while offset < length {
+            let size = min(partSize, length - offset)
+            parts.append(try FileDigests.compute(path: file, offset: offset, length: size, md5: true))
+            offset += size
+        }
+        self.init(parts)
     }
 }

@@ -24,7 +24,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     public func put(file: String, key: String, sha256: Digest, length: Int64, maxBytesPerSecond: Int64?) throws(StoreError) -> ObjectInfo {
         // Idempotent keys: a retry after a lost answer, or after a crash, finds the object already there.
         if let existing = try headResponse(key: key) {
-            return try confirm(existing, key: key, sha256: sha256, length: length, md5: nil)
+            return try confirmExisting(existing, file: file, key: key, sha256: sha256, length: length)
         }
         if length >= config.multipartThreshold {
             return try S3MultipartUpload(store: self, file: file, key: key, sha256: sha256, length: length,
@@ -44,6 +44,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         guard let stored = try headResponse(key: key) else {
             throw .server(status: response.status, code: "Missing", message: "object not found right after PUT", key: key)
         }
+        if response.status == 412 { return try confirmExisting(stored, file: file, key: key, sha256: sha256, length: length) }
         return try confirm(stored, key: key, sha256: sha256, length: length, md5: digests.md5)
     }
 
@@ -131,23 +132,46 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         return ObjectInfo(key: key, length: Int64(response.headers["content-length"] ?? "") ?? -1, sha256: checksum)
     }
 
-    /// Accepts the stored object only if its length and checksum are the sealed ones. `compositeSHA256`
-    /// and `multipartETag` are what a multipart object reports instead of a whole-object checksum.
+    /// Accepts the stored object only if its length and a checksum it reports match the sealed file:
+    /// the whole-object SHA-256, else (multipart) the composite checksum or ETag of `parts`, else (a
+    /// store without checksums, e.g. Ceph) the single-part ETag, which is the MD5. Nothing to compare
+    /// is refused too: an unconfirmed object must stay queued, visibly.
     func confirm(_ response: HTTPResponse, key: String, sha256: Digest, length: Int64, md5: Digest?,
-                 compositeSHA256: String? = nil, multipartETag: String? = nil) throws(StoreError) -> ObjectInfo {
+                 parts: PartChecksums? = nil) throws(StoreError) -> ObjectInfo {
         let stored = info(of: response, key: key)
         guard stored.length == length else {
             throw .conflictingObject(key: key, detail: "store holds \(stored.length) bytes, sealed length is \(length)")
         }
-        let etag = response.headers["etag"]?.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let confirmed = ObjectInfo(key: key, length: length, sha256: sha256)
         if let checksum = stored.sha256 {
             guard checksum == sha256 else { throw .conflictingObject(key: key, detail: "store's SHA-256 is \(checksum.hex), sealed \(sha256.hex)") }
-        } else if let reported = response.headers["x-amz-checksum-sha256"], let compositeSHA256 {
-            guard reported == compositeSHA256 else { throw .checksumMismatch(key: key, expected: compositeSHA256, actual: reported) }
-        } else if let etag, let expected = multipartETag ?? md5?.hex, !etag.contains("-") || multipartETag != nil {
-            guard etag == expected else { throw .checksumMismatch(key: key, expected: expected, actual: "ETag \(etag)") }
+            return confirmed
         }
-        return ObjectInfo(key: key, length: length, sha256: sha256)
+        if let reported = response.headers["x-amz-checksum-sha256"], reported.contains("-"), let parts {
+            guard reported == parts.composite else { throw .conflictingObject(key: key, detail: "composite checksum \(reported), expected \(parts.composite)") }
+            return confirmed
+        }
+        let etag = response.headers["etag"]?.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        if let etag, let expected = etag.contains("-") ? parts?.etag : md5?.hex {
+            guard etag == expected else { throw .conflictingObject(key: key, detail: "ETag \(etag), expected \(expected)") }
+            return confirmed
+        }
+        throw .conflictingObject(key: key, detail: "the store reports no checksum this uploader can compare (ETag \(etag ?? "none"))")
+    }
+
+    /// An object found under the key before uploading (an earlier attempt got through): compute from
+    /// the local file whatever the store reports instead of a whole SHA-256, then confirm.
+    func confirmExisting(_ response: HTTPResponse, file: String, key: String, sha256: Digest, length: Int64) throws(StoreError) -> ObjectInfo {
+        if info(of: response, key: key).sha256 != nil || info(of: response, key: key).length != length {
+            return try confirm(response, key: key, sha256: sha256, length: length, md5: nil)
+        }
+        let multipart = response.headers["x-amz-checksum-sha256"]?.contains("-") == true || response.headers["etag"]?.contains("-") == true
+        if multipart {
+            return try confirm(response, key: key, sha256: sha256, length: length, md5: nil,
+                               parts: PartChecksums(file: file, length: length, partSize: config.multipartThreshold))
+        }
+        let whole = try FileDigests.compute(path: file, length: length, md5: true)
+        return try confirm(response, key: key, sha256: sha256, length: length, md5: whole.md5)
     }
 
     /// HEAD answers carry no error document, so a refused HEAD is asked again as a bucket listing of

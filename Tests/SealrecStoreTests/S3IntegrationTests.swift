@@ -45,6 +45,23 @@ import TestSupport
         #expect(head.stdout.contains("\"ChecksumSHA256\"") && head.stdout.contains("-3\""), "\(head.stdout)")  // three parts, each checked
         let verify = try Run.sealrec(["verify", server.url("parts/" + fixture.root.dropLast()), "--trust", fixture.publicKey])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // Found already stored (as after a crash between upload and dequeue): confirmed from the
+        // composite checksum recomputed from the local file, not uploaded again...
+        let again = try Run.sealrec(["upload", fixture.folder, "--to", server.url("parts", extra: "&multipart-mb=5"),
+                                     "--spool", fixture.scratch.file("spool-again")])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        // ...and a local file that no longer matches the stored parts is refused, not overwritten.
+        let store = try S3Store(config: StoreLocation.s3Config(server.url("parts", extra: "&multipart-mb=5")))
+        let forged = fixture.scratch.file("forged")
+        FileManager.default.createFile(atPath: forged, contents: Data(repeating: 7, count: 11 << 20))
+        do {
+            try store.put(file: forged, key: fixture.root + "seg-00000.mp4", sha256: Digest(hex: fixture.sha256("seg-00000.mp4"))!,
+                          length: 11 << 20, maxBytesPerSecond: nil)
+            Issue.record("a different file was confirmed as the stored multipart object")
+        } catch {
+            #expect(error.kind == "conflicting_object", "\(error)")
+        }
     }
 
     @Test func bytesCorruptedInFlightAreRejectedByTheStoreAndRetried() throws {
