@@ -39,6 +39,45 @@ import TestSupport
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    /// The follower reads the manifest as the sealer grows it: each poll queues only the new complete
+    /// lines (a half-written last line waits), and segments reach the store during the session.
+    @Test func followerQueuesEachNewEntryAsTheManifestGrows() throws {
+        let fixture = try SessionFixture(segments: 3, bytesEach: 30_000)
+        defer { fixture.remove() }
+        let growing = fixture.scratch.file("growing")
+        try FileManager.default.createDirectory(atPath: growing, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixture.folder) where name != "manifest.jsonl" {
+            try FileManager.default.copyItem(atPath: fixture.folder + "/" + name, toPath: growing + "/" + name)
+        }
+        let lines = try String(contentsOfFile: fixture.folder + "/manifest.jsonl", encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
+        let storeRoot = fixture.scratch.file("store")
+        let store = FolderStore(root: storeRoot)
+        let queue = try UploadQueue(spool: fixture.scratch.file("spool"), store: store)
+        queue.start()
+        defer { queue.stop() }
+        let follower = SessionFollower(folder: growing, queue: queue)
+        var written = ""
+        for (index, line) in lines.enumerated() {
+            // Half a line first: not an entry yet.
+            let half = line.prefix(line.count / 2)
+            try (written + half).write(toFile: growing + "/manifest.jsonl", atomically: false, encoding: .utf8)
+            #expect(try follower.poll() == 0)
+            written += line
+            try written.write(toFile: growing + "/manifest.jsonl", atomically: false, encoding: .utf8)
+            #expect(try follower.poll() == 1, "line \(index)")
+            if index == 1 {
+                let key = follower.layout!.segment("seg-00000.mp4")
+                #expect(eventually(10) { (try? store.head(key: key)) != nil }, "first segment not uploaded during the session")
+                #expect(try store.head(key: follower.layout!.manifest) == nil)
+            }
+        }
+        #expect(follower.ended && follower.segments == 3)
+        #expect(queue.waitUntilEmpty(timeout: 30))
+        #expect(Set(try store.list(prefix: "")) == fixture.expectedKeys)
+        let verify = try Run.sealrec(["verify", "file://" + storeRoot + "/" + fixture.root, "--trust", fixture.publicKey])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     /// A store holding only some entries yields a manifest cut at the first gap, which the verifier
     /// rejects as unclosed: a partial upload never passes as a complete session.
     @Test func aSessionMissingObjectsDoesNotVerifyFromTheStore() throws {
