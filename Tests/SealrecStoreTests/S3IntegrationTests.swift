@@ -7,7 +7,7 @@ import TestSupport
 /// Against a real S3 server (SeaweedFS) on loopback, started and stopped by each test. Serialized:
 /// the fault tests depend on timing, and two servers at once would crowd the two cores.
 @Suite(.serialized) struct S3IntegrationTests {
-    @Test func uploadsARecordingAndVerifiesItFromTheStoreByteForByte() throws {
+    @Test func aRecordingUploadsWhileRecordingAndVerifiesFromTheStoreByteForByte() throws {
         let server = try SeaweedServer()
         defer { server.stop() }
         try server.createBucket("evidence")
@@ -15,10 +15,11 @@ import TestSupport
         defer { scratch.remove() }
         try expectSuccess(Run.sealrec(["keygen", "--out", scratch.file("keys")]))
         let session = scratch.file("session")
-        try expectSuccess(Run.sealrec(["record", "--out", session, "--duration", "5", "--fast", "--key", scratch.file("keys/room.key")]))
-
-        let upload = try Run.sealrec(["upload", session, "--to", server.url("evidence"), "--spool", scratch.file("spool")])
-        #expect(upload.status == 0, "\(upload.stdout)\(upload.stderr)")
+        // Uploads while it records (the daemon's path: a follower queues each sealed entry at once).
+        let record = try Run.sealrec(["record", "--out", session, "--duration", "5", "--fast", "--key", scratch.file("keys/room.key"),
+                                      "--upload-to", server.url("evidence"), "--spool", scratch.file("spool")])
+        #expect(record.status == 0, "\(record.stdout)\(record.stderr)")
+        #expect(record.stdout.contains("objects stored"), "\(record.stdout)")
         let fixture = FixtureView(folder: session)
         let verify = try Run.sealrec(["verify", server.url("evidence/" + fixture.root.dropLast()), "--trust", scratch.file("keys/room.pub.pem")])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
