@@ -123,6 +123,28 @@ public final class UploadQueue: @unchecked Sendable {
             running += 1
             thread.start()
         }
+        if options.localRetention != nil {
+            // Local copies must go when due even while nothing new is uploaded.
+            let sweeper = Thread { [self] in sweepUntilStopped() }
+            sweeper.name = "upload-sweeper"
+            workers.append(sweeper)
+            running += 1
+            sweeper.start()
+        }
+    }
+
+    private func sweepUntilStopped() {
+        _ = sr_nice_this_thread(10)
+        state.lock()
+        while !stopping {
+            state.unlock()
+            sweepLocalCopiesIfDue()
+            state.lock()
+            _ = state.wait(until: Date().addingTimeInterval(10))
+        }
+        running -= 1
+        state.broadcast()
+        state.unlock()
     }
 
     /// Stops the workers after their current transfer; items stay in the spool for the next start.
@@ -181,7 +203,6 @@ public final class UploadQueue: @unchecked Sendable {
             } catch {
                 failed(item, .localFile(path: item.path, detail: "\(error)"))
             }
-            sweepLocalCopiesIfDue()
         }
         state.lock()
         running -= 1
