@@ -160,7 +160,7 @@ public final class RecordingSession: @unchecked Sendable {
     static func makeSource(_ cam: RoomConfig.Camera, index: Int) throws -> CaptureSource {
         switch cam.source {
         case .synthetic:
-            return SyntheticVideoSource(name: cam.name, index: index, width: cam.width, height: cam.height, frameRate: cam.frameRate)
+            return try SyntheticVideoSource(name: cam.name, index: index, width: cam.width, height: cam.height, frameRate: cam.frameRate)
         case .raw:
             return try RawVideoSource(name: cam.name, path: cam.path!, pixelFormat: cam.pixelFormat!,
                                       width: cam.width, height: cam.height, frameRate: cam.frameRate)

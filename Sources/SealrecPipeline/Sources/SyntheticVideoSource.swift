@@ -12,6 +12,7 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
     private let index: Int
     private var frameNumber: Int64 = 0
     private var background: [[UInt8]] = []
+    private let pool: FramePool
 
     /// Luma/chroma of each camera's background, by camera index.
     static let palette: [(y: UInt8, u: UInt8, v: UInt8)] = [
@@ -21,7 +22,8 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
         (170, 44, 142),   // yellow-ish
     ]
 
-    public init(name: String, index: Int, width: Int, height: Int, frameRate: Int) {
+    public init(name: String, index: Int, width: Int, height: Int, frameRate: Int) throws {
+        pool = try FramePool(width: width, height: height, format: .yuv420p)
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -42,7 +44,7 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
         frameNumber += 1
         let capture = context.origin + offset(ofFrame: n)
         if context.paced { MonotonicClock.sleep(until: capture) }
-        let frame = try Frame.video(width: width, height: height, format: .yuv420p)
+        let frame = try pool.frame()
         draw(frame, number: n)
         return CapturedBuffer(frame: frame, captureTime: capture)
     }
