@@ -37,6 +37,9 @@ public final class RecordingSession: @unchecked Sendable {
     private var muxThread: Thread?
     private let muxDone = DispatchSemaphore(value: 0)
     private var outcome: (EndReason, String?) = (.stopped, nil)
+    private let stateLock = NSLock()
+    private var requestedReason: EndReason = .stopped
+    private var ended = false
 
     public init(config: RoomConfig, folder: String, options: Options = Options(), observer: SessionObserver? = nil) throws {
         try config.validate()
@@ -121,10 +124,25 @@ public final class RecordingSession: @unchecked Sendable {
     }
 
     /// Ends the recording at the current instant; `wait()` returns once everything is sealed.
-    public func stop() {
+    /// `reason` is what the record will say (stopped by the operator, disk nearly full...).
+    public func stop(reason: EndReason = .stopped) {
+        stateLock.lock(); requestedReason = reason; stateLock.unlock()
         timeline.stopNow()
         sources.forEach { $0.stop() }
     }
+
+    /// True once the session has ended and its record is closed (by `stop` or by itself).
+    public var hasEnded: Bool { stateLock.lock(); defer { stateLock.unlock() }; return ended }
+
+    /// Peak level of each microphone over about the last second, dBFS (nil before any sound).
+    public var audioLevels: [String: Double] {
+        var out: [String: Double] = [:]
+        for s in stages { if let a = s as? AudioEncodeStage, let level = a.level.peakDBFS { out[a.sourceName] = level } }
+        return out
+    }
+
+    /// Buffers dropped so far, all sources.
+    public var droppedBuffers: Int { stages.reduce(0) { $0 + $1.dropCount } }
 
     /// Adds an operator's marker to the record.
     public func mark(_ text: String) {
@@ -143,7 +161,8 @@ public final class RecordingSession: @unchecked Sendable {
         do {
             try muxer.run(muxQueue)
             let failed = sources.compactMap { s in s.failure.map { "\(s.name): \($0)" } }
-            outcome = (.stopped, failed.isEmpty ? nil : failed.joined(separator: "; "))
+            stateLock.lock(); let reason = requestedReason; stateLock.unlock()
+            outcome = (reason, failed.isEmpty ? nil : failed.joined(separator: "; "))
         } catch {
             // Cannot write: stop capturing and let every stage run dry instead of blocking on us.
             let full = (error as? SystemError)?.isDiskFull ?? false
@@ -155,6 +174,7 @@ public final class RecordingSession: @unchecked Sendable {
         do { try muxer.finish(reason: outcome.0, message: outcome.1) } catch {
             if outcome.1 == nil { outcome = (.error, "\(error)") }
         }
+        stateLock.lock(); ended = true; stateLock.unlock()
     }
 
     static func makeSource(_ cam: RoomConfig.Camera, index: Int) throws -> CaptureSource {

@@ -11,6 +11,22 @@ public struct RoomConfig: Codable, Sendable, Equatable {
     public var audio: AudioEncoding = AudioEncoding()
     /// Capacity of each capture queue, in buffers: what a slow encoder may lag before drops.
     public var queueDepth: Int = 16
+    /// What the room daemon needs beyond the recording itself.
+    public var daemon: Daemon = Daemon()
+
+    public struct Daemon: Codable, Sendable, Equatable {
+        /// Sessions are recorded here (one folder each) until uploaded.
+        public var spool: String = "/var/lib/sealrec/spool"
+        /// The room's private signing key (0600, owned by the daemon's user).
+        public var key: String = "/etc/sealrec/room.key"
+        /// Control socket of the room terminal and the CLI.
+        public var socket: String = "/run/sealrec/control.sock"
+        /// Group allowed to use the socket (mode 0660); nil keeps the daemon's own group.
+        public var socketGroup: String? = "sealrec"
+        /// Free space that must remain: no session starts below it, a session stops before it.
+        public var reserveMegabytes: Int = 2048
+        public init() {}
+    }
 
     public struct Room: Codable, Sendable, Equatable {
         public var id: String = "demo-room"
@@ -144,6 +160,8 @@ extension RoomConfig {
         }
         if let crf = video.crf, !(0...51).contains(crf) { throw fail("video.crf must be 0 to 51, not \(crf)") }
         if let rate = video.bitRate, rate < 10_000 { throw fail("video.bitRate \(rate) is below 10000 bit/s") }
+        guard daemon.reserveMegabytes >= 0 else { throw fail("daemon.reserveMegabytes must not be negative") }
+        guard daemon.socket.utf8.count < 108 else { throw fail("daemon.socket path is longer than a Unix socket path may be (107 bytes)") }
         guard audio.bitRate >= 8_000 else { throw fail("audio.bitRate \(audio.bitRate) is below 8000 bit/s") }
     }
 
@@ -181,7 +199,7 @@ extension KeyedDecodingContainer {
 }
 
 extension RoomConfig {
-    enum CodingKeys: String, CodingKey, CaseIterable { case room, segmentSeconds, cameras, microphones, video, audio, queueDepth }
+    enum CodingKeys: String, CodingKey, CaseIterable { case room, segmentSeconds, cameras, microphones, video, audio, queueDepth, daemon }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -193,6 +211,21 @@ extension RoomConfig {
         video = try c.value(.video, default: d.video)
         audio = try c.value(.audio, default: d.audio)
         queueDepth = try c.value(.queueDepth, default: d.queueDepth)
+        daemon = try c.value(.daemon, default: d.daemon)
+    }
+}
+
+extension RoomConfig.Daemon {
+    enum CodingKeys: String, CodingKey, CaseIterable { case spool, key, socket, socketGroup, reserveMegabytes }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        spool = try c.value(.spool, default: d.spool)
+        key = try c.value(.key, default: d.key)
+        socket = try c.value(.socket, default: d.socket)
+        socketGroup = c.contains(.socketGroup) ? try c.decodeIfPresent(String.self, forKey: .socketGroup) : d.socketGroup
+        reserveMegabytes = try c.value(.reserveMegabytes, default: d.reserveMegabytes)
     }
 }
 

@@ -5,6 +5,10 @@ usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
   keygen   make a room key pair: sealrec keygen --out DIR
   verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
+  start    start recording in the room (through the daemon): [--case ID] [--participant ROLE=NAME ...]
+  stop     stop and seal the room's recording
+  status   the room's state: [--watch] [--json]
+  mark     add a marker to the running session: mark TEXT
   help     this text
 """
 
@@ -16,6 +20,7 @@ case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
 case "seal-folder": status = runSealFolder(rest)
+case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0
