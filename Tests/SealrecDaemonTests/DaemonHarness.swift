@@ -13,17 +13,17 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var logs: [String] = []
     private var logPipe: Pipe?
 
-    init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "") throws {
+    init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "", spool spoolPath: String? = nil) throws {
         dir = Scratch("daemon")
         keyDir = dir.file("keys")
         socket = dir.file("control.sock")
-        spool = dir.file("spool")
+        spool = spoolPath ?? dir.file("spool")
         let keygen = try Run.sealrec(["keygen", "--out", keyDir])
         precondition(keygen.status == 0, keygen.stderr)
         config = dir.file("room.json")
         try """
         {"segmentSeconds": \(segmentSeconds), "cameras": [{"width": 320, "height": 240}], \(extra)
-         "video": {"preset": "ultrafast"},
+         \(extra.contains("\"video\"") ? "" : "\"video\": {\"preset\": \"ultrafast\"},")
          "daemon": {"spool": "\(spool)", "key": "\(keyDir)/room.key", "socket": "\(socket)", "socketGroup": null,
                     "reserveMegabytes": \(reserveMegabytes)}}
         """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -32,10 +32,11 @@ final class DaemonHarness: @unchecked Sendable {
     static var daemonPath: String { (Run.sealrecPath as NSString).deletingLastPathComponent + "/sealrecd" }
 
     /// Starts sealrecd and waits until its socket answers.
-    func launch() throws {
+    func launch(environment: [String: String] = [:]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: DaemonHarness.daemonPath)
         p.arguments = ["--config", config]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
@@ -70,6 +71,8 @@ final class DaemonHarness: @unchecked Sendable {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    func signal(_ sig: Int32) { if let p = process { kill(p.processIdentifier, sig) } }
 
     func kill9() {
         guard let p = process else { return }

@@ -85,6 +85,34 @@ import TestSupport
         d.terminate()
     }
 
+    /// A spool on a small tmpfs really fills: the session must stop and seal itself first.
+    /// (Constant bit rate with filler data, so the nearly static test picture still fills it.)
+    @Test func stopsAndSealsBeforeTheDiskFills() throws {
+        let mountPoint = Scratch("tmpfs").path
+        let mount = try Run.tool("mount", ["-t", "tmpfs", "-o", "size=14m", "tmpfs", mountPoint])
+        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
+        defer { _ = try? Run.tool("umount", ["-l", mountPoint]) }
+        let d = try DaemonHarness(reserveMegabytes: 10, extra: #""video": {"preset": "ultrafast", "crf": null, "bitRate": 8000000, "options": {"x264-params": "nal-hrd=cbr", "maxrate": "8000000", "bufsize": "4000000"}},"#,
+                                  spool: mountPoint + "/spool")
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: nil, participants: [])).ok)
+        var sawWarning = false
+        var state = "recording"
+        let deadline = Date().addingTimeInterval(60)
+        while state == "recording" || state == "stopping", Date() < deadline {
+            let s = try d.send(.status)
+            state = s.state ?? "?"
+            if s.warnings?.contains(where: { $0.hasPrefix("disk:") }) == true { sawWarning = true }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        #expect(state == "sealed", "state \(state)")
+        #expect(sawWarning, "status never warned about the disk")
+        let folder = try #require(d.sessionFolders.first)
+        #expect(try ManifestFacts(folder: folder).reason == "disk_full")
+        #expect(try d.verify(folder).status == 0)
+        d.terminate()
+    }
+
     @Test func sigtermSealsTheRunningSession() throws {
         let d = try DaemonHarness()
         try d.launch()
