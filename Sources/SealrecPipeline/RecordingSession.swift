@@ -34,8 +34,7 @@ public final class RecordingSession: @unchecked Sendable {
     private let muxQueue: BoundedQueue<MuxItem>
     private let muxer: SegmentMuxer
     private let recorder: EventRecorder
-    private var muxThread: Thread?
-    private let muxDone = DispatchSemaphore(value: 0)
+    private var muxWorker: Worker?
     private var outcome: (EndReason, String?) = (.stopped, nil)
     private let stateLock = NSLock()
     private var requestedReason: EndReason = .stopped
@@ -111,13 +110,7 @@ public final class RecordingSession: @unchecked Sendable {
 
     public func start() {
         if let d = options.durationSeconds { timeline.stopTime = Int64(d * 1e9) }
-        let t = Thread { [self] in
-            self.runMuxer()
-            self.muxDone.signal()
-        }
-        t.name = "muxer"
-        muxThread = t
-        t.start()
+        muxWorker = Worker(name: "muxer") { [self] in runMuxer() }
         stages.forEach { $0.start() }
         let context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
         for (i, s) in sources.enumerated() { s.start(output: captureQueues[i], context: context) }
@@ -153,7 +146,7 @@ public final class RecordingSession: @unchecked Sendable {
     public func wait() -> Result {
         sources.forEach { $0.join() }
         stages.forEach { $0.join() }
-        if muxThread != nil { muxDone.wait(); muxDone.signal() }
+        muxWorker?.join()
         return Result(segments: muxer.closed, reason: outcome.0, events: recorder.events, failure: outcome.1)
     }
 

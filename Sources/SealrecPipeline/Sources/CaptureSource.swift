@@ -37,8 +37,7 @@ public struct SourceDescription: Sendable, Codable, Equatable {
 open class CaptureSource: @unchecked Sendable {
     public let name: String
     public let kind: MediaKind
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: Worker?
     private let stateLock = NSLock()
     private var stopRequested = false
     private var failureValue: Error?
@@ -61,20 +60,13 @@ open class CaptureSource: @unchecked Sendable {
     public var failure: Error? { stateLock.lock(); defer { stateLock.unlock() }; return failureValue }
 
     public func start(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
-        let t = Thread { [self] in
-            self.loop(output: output, context: context)
-            self.finished.signal()
-        }
-        t.name = "capture \(name)"
-        t.qualityOfService = .userInteractive
-        thread = t
-        t.start()
+        worker = Worker(name: "capture \(name)", qos: .userInteractive) { [self] in loop(output: output, context: context) }
     }
 
     public func stop() { stateLock.lock(); stopRequested = true; stateLock.unlock() }
     private var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
 
-    public func join() { if thread != nil { finished.wait(); finished.signal() } }
+    public func join() { worker?.join() }
 
     private func loop(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
         defer { release(); output.close() }

@@ -60,7 +60,7 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
                 }
                 background[plane].withUnsafeBufferPointer { src in
                     for row in 0..<rows {
-                        UnsafeMutableBufferPointer(rebasing: bytes[(row * stride)..<(row * stride + columns)])
+                        _ = UnsafeMutableBufferPointer(rebasing: bytes[(row * stride)..<(row * stride + columns)])
                             .update(fromContentsOf: src[(row * columns)..<((row + 1) * columns)])
                     }
                 }

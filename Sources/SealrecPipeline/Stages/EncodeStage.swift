@@ -10,8 +10,7 @@ class EncodeStage: @unchecked Sendable {
     let input: BoundedQueue<CapturedBuffer>
     let output: BoundedQueue<MuxItem>
     let clock: SegmentClock
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: Worker?
     private var reportedDrops = 0
     /// Drops decided here (not by the queue), e.g. two frames on one frame slot.
     var localDrops = 0
@@ -28,16 +27,10 @@ class EncodeStage: @unchecked Sendable {
     }
 
     func start() {
-        let t = Thread { [self] in
-            self.run()
-            self.finished.signal()
-        }
-        t.name = "encode \(sourceName)"
-        thread = t
-        t.start()
+        worker = Worker(name: "encode \(sourceName)") { [self] in run() }
     }
 
-    func join() { if thread != nil { finished.wait(); finished.signal() } }
+    func join() { worker?.join() }
 
     /// Encodes one buffer (sending zero or more frames to the encoder).
     func consume(_ buffer: CapturedBuffer) throws { fatalError("subclass") }
