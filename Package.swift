@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
-        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
+        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),

@@ -85,7 +85,7 @@ public final class RoomController: @unchecked Sendable {
             try writeCurrentMarker(metadata)
             let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config)
             let progress = ProgressObserver(next: sealer)
-            let session = try RecordingSession(config: config, folder: folder, options: .init(), observer: progress)
+            let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
             session.start()
             if let previous {
                 // The record of the new session says what it continues and how long the gap was.
@@ -111,7 +111,7 @@ public final class RoomController: @unchecked Sendable {
     }
 
     /// Ends the session, waits until it is sealed, verifies it and answers with the summary.
-    public func stop(reason: SealrecPipeline.EndReason) -> ControlReply {
+    public func stop(reason: StopReason) -> ControlReply {
         lock.lock()
         guard let c = current, state == .recording else {
             let s = state

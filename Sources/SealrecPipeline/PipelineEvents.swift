@@ -39,12 +39,12 @@ public struct SessionStart: Sendable {
     public let segmentSeconds: Int
 }
 
-public enum EndReason: String, Sendable, Codable {
+public enum StopReason: String, Sendable, Codable {
     case stopped, interrupted, diskFull = "disk_full", error
 }
 
 public struct SessionEnd: Sendable {
-    public let reason: EndReason
+    public let reason: StopReason
     public let durationNanos: Int64
     public let segmentCount: Int
     public let message: String?

@@ -41,12 +41,16 @@ enum RecordCommand {
             AVLog.quiet()
             let sealer = Sealer(folder: out, key: key, metadata: metadata, config: config)
             let session = try RecordingSession(config: config, folder: out,
-                                               options: .init(fast: args.has("--fast"), durationSeconds: duration),
+                                               options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let signals = SignalStopper { session.stop() }
             session.start()
             let result = session.wait()
             signals.cancel()
+            if let cpu = session.compositorCPUSeconds, result.durationSeconds > 0 {
+                print("compositor: \(Double(Int(cpu * 1000)) / 1000) CPU s for \(result.durationSeconds) s recorded "
+                      + "(\(Double(Int(cpu / result.durationSeconds * 1000)) / 10) % of one core)")
+            }
             return report(result, folder: out, sessionID: metadata.sessionID, key: key)
         } catch let e as UsageError {
             Output.error("\(e)\nusage: \(usage)")

@@ -59,8 +59,13 @@ open class CaptureSource: @unchecked Sendable {
     /// The error that ended this source early, if any.
     public var failure: Error? { stateLock.lock(); defer { stateLock.unlock() }; return failureValue }
 
-    public func start(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
-        worker = Worker(name: "capture \(name)", qos: .userInteractive) { [self] in loop(output: output, context: context) }
+    /// Called on the source's thread when it fails (device gone, read error), with the timeline
+    /// time of its last buffer: the session records it as an event.
+    public var onFailure: (@Sendable (Error, Int64) -> Void)?
+
+    /// Starts capturing into one queue per consumer (its own encoder, the compositor).
+    public func start(outputs: [BoundedQueue<CapturedBuffer>], context: CaptureContext) {
+        worker = Worker(name: "capture \(name)", qos: .userInteractive) { [self] in loop(outputs: outputs, context: context) }
     }
 
     public func stop() { stateLock.lock(); stopRequested = true; stateLock.unlock() }
@@ -68,19 +73,22 @@ open class CaptureSource: @unchecked Sendable {
 
     public func join() { worker?.join() }
 
-    private func loop(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
-        defer { release(); output.close() }
+    private func loop(outputs: [BoundedQueue<CapturedBuffer>], context: CaptureContext) {
+        defer { release(); outputs.forEach { $0.close() } }
+        var last: Int64 = 0
         do {
             while !shouldStop {
                 guard var buffer = try next(context: context) else { return }
                 buffer.timelineTime = context.timeline.timelineTime(ofCapture: buffer.captureTime)
                 if let stop = context.timeline.stopTime, buffer.timelineTime >= stop { return }
                 guard buffer.timelineTime >= 0 else { continue }
-                // Real-time capture never waits for the encoder: a full queue drops and counts.
-                if context.paced { output.offer(buffer) } else { output.put(buffer) }
+                last = buffer.timelineTime
+                // Real-time capture never waits for a consumer: a full queue drops and counts.
+                for output in outputs { if context.paced { output.offer(buffer) } else { output.put(buffer) } }
             }
         } catch {
             stateLock.lock(); failureValue = error; stateLock.unlock()
+            onFailure?(error, last)
         }
     }
 }

@@ -13,6 +13,8 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
     private var frameNumber: Int64 = 0
     private var background: [[UInt8]] = []
     private let pool: FramePool
+    /// Fail (as an unplugged camera would) once frames reach this timeline offset.
+    public var failAfterNanos: Int64?
 
     /// Luma/chroma of each camera's background, by camera index.
     static let palette: [(y: UInt8, u: UInt8, v: UInt8)] = [
@@ -43,6 +45,9 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
         let n = frameNumber
         frameNumber += 1
         let capture = context.origin + offset(ofFrame: n)
+        if let failAfterNanos, offset(ofFrame: n) >= failAfterNanos {
+            throw ConfigError("camera \(name) disappeared (simulated failure after \(Double(failAfterNanos) / 1e9) s)")
+        }
         if context.paced { MonotonicClock.sleep(until: capture) }
         let frame = try pool.frame()
         draw(frame, number: n)

@@ -74,7 +74,7 @@ final class SegmentMuxer: @unchecked Sendable {
     }
 
     /// Closes what is still open and records how the session ended. Safe after a failed `run`.
-    func finish(reason: EndReason, message: String?) throws {
+    func finish(reason: StopReason, message: String?) throws {
         var firstError: Error?
         for index in open.keys.sorted() {
             do { try close(index, last: true) } catch { firstError = firstError ?? error; open[index] = nil }
