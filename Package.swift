@@ -16,6 +16,7 @@ let package = Package(
                                          "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
         .target(name: "CSystem"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
@@ -33,7 +34,10 @@ let package = Package(
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
         .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
+        // Access codes, QR codes and grants: who may fetch which session.
+        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "CQRencode"]),
+
+        .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
@@ -42,6 +46,7 @@ let package = Package(
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
     ]
 )

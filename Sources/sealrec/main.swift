@@ -9,6 +9,10 @@ usage: sealrec COMMAND [OPTIONS]
   stop     stop and seal the room's recording
   status   the room's state: [--watch] [--json]
   mark     add a marker to the running session: mark TEXT
+  grant    mint an access code (and QR) for a reviewer
+  fetch    fetch a session with an access code and verify it
+  revoke   revoke an access code
+  grants   list a session's grants
   help     this text
 """
 
@@ -21,6 +25,7 @@ case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
 case "seal-folder": status = runSealFolder(rest)
 case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
+case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0
