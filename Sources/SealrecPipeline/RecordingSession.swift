@@ -150,6 +150,7 @@ public final class RecordingSession: @unchecked Sendable {
             SessionStart(utcAnchor: timeline.utcAnchor ?? Date(), sources: descriptions, encoders: encoderNotes,
                          segmentSeconds: segmentSeconds)
         }
+        compositor?.onFailure = { error, t in mux.put(.event(.sourceFailed(source: "composite", timelineNanos: t, message: "\(error)"))) }
         for s in sources {
             let name = s.name
             s.onFailure = { error, t in mux.put(.event(.sourceFailed(source: name, timelineNanos: t, message: "\(error)"))) }

@@ -156,6 +156,40 @@ import TestSupport
     }
 }
 
+/// Readings from a configured file (e.g. temperature and humidity) appear on the text line.
+@Suite struct CompositeReadingsTests {
+    @Test func readingsFileIsShownAfterTheRoomName() throws {
+        func textPixels(readings: String?) throws -> Int {
+            var c = RoomConfig()
+            c.cameras[0].width = 320; c.cameras[0].height = 240
+            c.video.preset = "ultrafast"
+            var comp = RoomConfig.Composite()
+            comp.width = 640; comp.height = 360; comp.tracks = "composite"
+            if let readings {
+                let file = Scratch("readings").path + "/readings.txt"
+                try (readings + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                comp.readingsFile = file
+            }
+            c.composite = comp
+            let rec = try Recording.make(c, seconds: 1, label: "readings")
+            var bright = 0
+            var n = 0
+            try MediaReader(path: rec.segmentPaths[0]).decode(stream: 0) { f, _ in
+                defer { n += 1 }
+                guard n == 10 else { return }
+                // Right of "UTC   Demo interview room": where the readings go.
+                f.withPlane(0) { bytes, stride, _ in
+                    for row in 330..<350 { for col in 400..<600 where bytes[row * stride + col] > 200 { bright += 1 } }
+                }
+            }
+            return bright
+        }
+        let without = try textPixels(readings: nil)
+        let with = try textPixels(readings: "21.5 C  45 %RH")
+        #expect(with > without + 20, "text pixels right of the room name: \(without) without readings, \(with) with")
+    }
+}
+
 extension Recording {
     /// The UTC anchor of the session in seconds since 1970, from its first segment's wall-clock start.
     var anchorSeconds: Double { segments[0].wallClockStart.timeIntervalSince1970 - Double(segments[0].startNanos) / 1e9 }

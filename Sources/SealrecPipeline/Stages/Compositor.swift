@@ -30,6 +30,9 @@ final class Compositor: @unchecked Sendable {
     private let cpuLock = NSLock()
     private var cpu: Int64 = 0
     private(set) var failure: Error?
+    /// Told when composing fails, with the timeline time reached: the record must say so.
+    var onFailure: (@Sendable (Error, Int64) -> Void)?
+    private var reached: Int64 = 0
     /// A camera counts as gone when its newest frame is this old.
     static let goneAfterNanos: Int64 = 1_000_000_000
     /// In real time, how long an output frame waits for late cameras before repeating their last frame.
@@ -66,7 +69,10 @@ final class Compositor: @unchecked Sendable {
 
     func start() {
         worker = Worker(name: "compositor", qos: .userInteractive) { [self] in
-            do { try run() } catch { failure = error }
+            do { try run() } catch {
+                failure = error
+                onFailure?(error, reached)
+            }
             output.close()
             // Keep the cameras' queues flowing if we stopped early.
             for i in inputs.indices { while inputs[i].queue.take() != nil {} }
@@ -97,6 +103,7 @@ final class Compositor: @unchecked Sendable {
                 overlay = try TextOverlay(width: layout.width, height: layout.height, frameRate: layout.frameRate,
                                           textFile: textFile, reload: layout.readingsFile != nil, style: style)
             }
+            reached = t
             let frame = try compose(t: t, n: n)
             let buffered = CapturedBufferAt(frame: frame, captureTime: zero + t, timelineTime: t)
             cpuLock.lock(); cpu += threadCPU() - started; cpuLock.unlock()
@@ -204,9 +211,9 @@ final class Compositor: @unchecked Sendable {
         try Posix.rename(temp, textFile)
     }
 
-    /// Text shown literally: drawtext expands `%` sequences and treats `\` as an escape.
+    /// Text shown literally: drawtext expands `%{...}` and takes `\X` as a literal X.
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "%%")
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
     }
 
     private func fill(_ f: Frame, x: Int, y: Int, width: Int, height: Int, yuv: (UInt8, UInt8, UInt8)) {
