@@ -32,7 +32,7 @@ enum AccessCommands {
     }
 
     static func run(_ verb: String, _ argv: [String]) -> Int32 {
-        do {
+        runCommand(usage: usage) {
             let args = try Arguments(argv, valueFlags: ["--to", "--role", "--expires", "--store", "--key", "--qr-out", "--from", "--out",
                                                         "--trust", "--reason"])
             guard args.positional.count == 1 else { throw UsageError("\(verb) needs one \(verb == "fetch" || verb == "revoke" ? "CODE" : "SESSION_ID")") }
@@ -57,12 +57,6 @@ enum AccessCommands {
                 }
                 return 0
             }
-        } catch let e as UsageError {
-            Output.error("\(e)\nusage:\n\(usage)")
-            return 2
-        } catch {
-            Output.error("\(error)")
-            return 1
         }
     }
 

@@ -12,7 +12,7 @@ enum ControlCommands {
         """
 
     static func run(_ verb: String, _ argv: [String]) -> Int32 {
-        do {
+        runCommand(usage: usage) {
             let args = try Arguments(argv, valueFlags: ["--case", "--participant", "--socket", "--config"], switchFlags: ["--watch", "--json"])
             let socket = try args.value("--socket") ?? args.value("--config").map { try RoomConfig.load(path: $0).daemon.socket }
                 ?? ProcessInfo.processInfo.environment["SEALREC_SOCKET"] ?? RoomConfig.Daemon().socket
@@ -41,12 +41,6 @@ enum ControlCommands {
                 if args.has("--watch") { Thread.sleep(forTimeInterval: 1); print("") }
             } while args.has("--watch")
             return 0
-        } catch let e as UsageError {
-            Output.error("\(e)\nusage:\n\(usage)")
-            return 2
-        } catch {
-            Output.error("\(error)")
-            return 1
         }
     }
 

@@ -13,7 +13,7 @@ enum RecordCommand {
         """
 
     static func run(_ argv: [String]) -> Int32 {
-        do {
+        runCommand(usage: usage, failureStatus: 2) {
             let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant"],
                                      switchFlags: ["--fast"])
             guard args.positional.isEmpty else { throw UsageError("unexpected argument \(args.positional[0])") }
@@ -52,12 +52,6 @@ enum RecordCommand {
                       + "(\(Double(Int(cpu / result.durationSeconds * 1000)) / 10) % of one core)")
             }
             return report(result, folder: out, sessionID: metadata.sessionID, key: key)
-        } catch let e as UsageError {
-            Output.error("\(e)\nusage: \(usage)")
-            return 2
-        } catch {
-            Output.error("\(error)")
-            return 2
         }
     }
 
