@@ -13,7 +13,7 @@ enum RecordCommand {
         """
 
     static func run(_ argv: [String]) -> Int32 {
-        do {
+        runCommand(usage: usage, failureStatus: 2) {
             let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant",
                                                           "--upload-to", "--spool", "--upload-wait"],
                                      switchFlags: ["--fast"])
@@ -42,7 +42,7 @@ enum RecordCommand {
             AVLog.quiet()
             let sealer = Sealer(folder: out, key: key, metadata: metadata, config: config)
             let session = try RecordingSession(config: config, folder: out,
-                                               options: .init(fast: args.has("--fast"), durationSeconds: duration),
+                                               options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let upload = try args.value("--upload-to").map { try RecordUpload(store: $0, spool: args.value("--spool"), folder: out) }
             let signals = SignalStopper { session.stop() }
@@ -50,15 +50,13 @@ enum RecordCommand {
             session.start()
             let result = session.wait()
             signals.cancel()
+            if let cpu = session.compositorCPUSeconds, result.durationSeconds > 0 {
+                print("compositor: \(Double(Int(cpu * 1000)) / 1000) CPU s for \(result.durationSeconds) s recorded "
+                      + "(\(Double(Int(cpu / result.durationSeconds * 1000)) / 10) % of one core)")
+            }
             let recorded = report(result, folder: out, sessionID: metadata.sessionID, key: key)
             let uploaded = upload?.finish(timeout: try args.double("--upload-wait") ?? 60) ?? true
             return recorded != 0 ? recorded : (uploaded ? 0 : 75)
-        } catch let e as UsageError {
-            Output.error("\(e)\nusage: \(usage)")
-            return 2
-        } catch {
-            Output.error("\(error)")
-            return 2
         }
     }
 

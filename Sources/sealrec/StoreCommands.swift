@@ -9,10 +9,10 @@ import SealrecStore
 /// confirmed every object. Exit 0 when all is stored; 75 (EX_TEMPFAIL) when `--wait` ran out, the
 /// items staying in the spool for the next run; 1 on errors that need an operator.
 func runUpload(_ args: [String]) -> Int32 {
-    let usage = "usage: sealrec upload SESSION_DIR --to STORE [--spool DIR] [--concurrency N] [--limit BYTES_PER_S] [--wait SECONDS]"
-    do {
+    let usage = "sealrec upload SESSION_DIR --to STORE [--spool DIR] [--concurrency N] [--limit BYTES_PER_S] [--wait SECONDS]"
+    return runCommand(usage: usage) {
         let parsed = try Arguments(args, valueFlags: ["--to", "--spool", "--concurrency", "--limit", "--wait", "--backoff-max"])
-        guard parsed.positional.count == 1 else { throw UsageError(usage) }
+        guard parsed.positional.count == 1 else { throw UsageError("needs exactly one SESSION_DIR") }
         let folder = URL(fileURLWithPath: parsed.positional[0]).standardizedFileURL.path
         let spool = parsed.value("--spool") ?? (folder as NSString).deletingLastPathComponent + "/.sealrec-spool"
         var options = UploadQueue.Options()
@@ -43,12 +43,6 @@ func runUpload(_ args: [String]) -> Int32 {
         }
         Output.error("upload not finished after \(wait) s; \(status.backlogItems) items wait in \(spool)")
         return 75
-    } catch let error as UsageError {
-        Output.error("\(error)\n\(usage)")
-        return 2
-    } catch {
-        Output.error("upload failed: \(error)")
-        return 1
     }
 }
 

@@ -6,6 +6,14 @@ usage: sealrec COMMAND [OPTIONS]
   keygen   make a room key pair: sealrec keygen --out DIR
   verify   check a session: sealrec verify PATH|STORE_URL [--trust PUBKEY...] [--json]
   upload   send a session to central storage: sealrec upload SESSION_DIR --to STORE_URL [--spool DIR]
+  start    start recording in the room (through the daemon): [--case ID] [--participant ROLE=NAME ...]
+  stop     stop and seal the room's recording
+  status   the room's state: [--watch] [--json]
+  mark     add a marker to the running session: mark TEXT
+  grant    mint an access code (and QR) for a reviewer
+  fetch    fetch a session with an access code and verify it
+  revoke   revoke an access code
+  grants   list a session's grants
   help     this text
 """
 
@@ -18,6 +26,8 @@ case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
 case "upload": status = runUpload(rest)
 case "seal-folder": status = runSealFolder(rest)
+case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
+case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0
