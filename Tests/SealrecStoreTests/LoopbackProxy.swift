@@ -36,7 +36,7 @@ final class LoopbackProxy: @unchecked Sendable {
     }
 
     static let source = #"""
-import socket, sys, threading
+import os, socket, sys, threading, time
 listen_port, upstream_port, budget, count_file = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 lock = threading.Lock()
 state = {"left": budget, "done": 0}
@@ -92,6 +92,12 @@ def client_to_upstream(client, up):
         for s in (client, up):
             try: s.shutdown(socket.SHUT_RDWR)
             except OSError: pass
+
+def exit_with_parent(parent=os.getppid()):
+    # A killed test run must not leave the proxy behind.
+    while os.getppid() == parent: time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=exit_with_parent, daemon=True).start()
 
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -71,12 +71,26 @@ final class SeaweedServer: @unchecked Sendable {
         p.standardError = log
         try p.run()
         process = p
+        try Self.watch(p.processIdentifier)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if (try? aws(["s3api", "list-buckets"]))?.status == 0 { return }
             Thread.sleep(forTimeInterval: 0.2)
         }
         throw TestFailure("SeaweedFS did not answer on \(endpoint) within 30 s")
+    }
+
+    /// A watcher that kills the server within a second of this test process ending, so a crashed or
+    /// killed test run leaves no store behind. It is a separate process, not the server's child: a
+    /// child would inherit the pipe Foundation uses to see the server exit.
+    static func watch(_ pid: Int32) throws {
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = ["-c", "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(pid) 2>/dev/null; do sleep 1; done; "
+                             + "kill -0 \(getpid()) 2>/dev/null || kill -9 \(pid) 2>/dev/null"]
+        watcher.standardOutput = FileHandle.nullDevice
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
     }
 
     /// SIGKILL: the store dies mid-request, as in a power cut or a crash.
