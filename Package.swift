@@ -36,10 +36,10 @@ let package = Package(
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
-        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "CSystemd"]),
+        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
         // Access codes, QR codes and grants: who may fetch which session.
-        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "CQRencode"]),
+        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
 
         .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
-        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
         .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),
     ]

@@ -27,7 +27,7 @@ public struct SessionLayout: Sendable, Equatable {
     static let playlistName = "index.m3u8"
     public func manifestEntry(_ seq: Int) -> String { root + Self.entryName(seq) }
 
-    static let entryFolder = "manifest/"
+    public static let entryFolder = "manifest/"
     static func entryName(_ seq: Int) -> String {
         let digits = String(seq)
         return entryFolder + String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".jsonl"
