@@ -182,7 +182,9 @@ import TestSupport
                 #expect(facts.reason == "interrupted", "\(folder)")
                 let lastGood = try #require(facts.anchor).addingTimeInterval(Double(facts.lastGoodMicros ?? 0) / 1e6)
                 let lost = kills[i].timeIntervalSince(lastGood)
-                #expect(lost <= 1.0, "kill \(i): lost \(lost) s")
+                let recorded = Double(facts.lastGoodMicros ?? 0) / 1e6
+                let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+                #expect(lost <= 1.0, "kill \(i): lost \(lost) s (session had \(recorded) s of good media; load \(load))")
             } else {
                 #expect(facts.reason == "stopped")
             }

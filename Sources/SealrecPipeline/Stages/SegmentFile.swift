@@ -14,6 +14,9 @@ final class SegmentFile: ByteSink {
     private(set) var length: Int64 = 0
     private var syncedLength: Int64 = 0
     private var lastSync = MonotonicClock.now()
+    private let inFlight = SyncFlag()
+    /// Periodic syncs run here, so a slow disk never holds up the muxer writing newer fragments.
+    private static let syncQueue = DispatchQueue(label: "segment sync", qos: .utility)
 
     static let partialSuffix = ".partial"
 
@@ -32,15 +35,23 @@ final class SegmentFile: ByteSink {
         length += Int64(bytes.count)
     }
 
-    /// Makes written fragments durable soon after they land (a power cut then costs at most the
+    /// Makes written fragments durable soon after they land (a power cut then costs about the
     /// fragment being written), without a sync per write: at most four a second, only when new
-    /// bytes arrived.
-    func syncIfDue() throws {
+    /// bytes arrived, on a background queue. A failing disk still surfaces: the fsync at close throws.
+    func syncIfDue() {
         let now = MonotonicClock.now()
         guard length > syncedLength, now - lastSync >= 250_000_000 else { return }
-        if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: partialPath) }
+        guard inFlight.claim() else { return }
         syncedLength = length
         lastSync = now
+        let copy = dup(fd)  // the muxer may close its descriptor while the sync runs
+        guard copy >= 0 else { inFlight.release(); return }
+        let flag = inFlight
+        SegmentFile.syncQueue.async {
+            _ = fdatasync(copy)
+            Glibc.close(copy)
+            flag.release()
+        }
     }
 
     /// Makes the file durable under its final name; returns its SHA-256.
@@ -53,4 +64,12 @@ final class SegmentFile: ByteSink {
         try Posix.fsyncDirectory(folder)
         return hasher.finalize().hex
     }
+}
+
+/// At most one background sync per file at a time.
+final class SyncFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var busy = false
+    func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if busy { return false }; busy = true; return true }
+    func release() { lock.lock(); busy = false; lock.unlock() }
 }
