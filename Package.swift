@@ -15,26 +15,31 @@ let package = Package(
                                          "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
         .target(name: "CSystem"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
         .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
         .target(name: "SealrecCrypto", dependencies: ["COpenSSL"]),
+        // Cameras (V4L2) and microphones (ALSA): open, negotiate, stream, enumerate.
+        .target(name: "SealrecDevices", dependencies: ["CV4L2", "CALSA"]),
 
         // The recording pipeline: sources -> encoders -> segment muxer.
-        .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto"]),
+        .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto", "SealrecDevices"]),
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
     ]
 )

@@ -1,0 +1,53 @@
+import Glibc
+import Foundation
+
+/// A camera node with the names it can be configured by and what it offers.
+public struct CameraInfo: Sendable, Codable, Equatable {
+    public let path: String
+    /// Stable names (udev's /dev/v4l/by-id and by-path links) pointing at this node.
+    public let stableNames: [String]
+    public let card: String
+    public let driver: String
+    public let busInfo: String
+    public let formats: [V4L2FormatInfo]
+    public let controls: [V4L2Control]
+    public let problem: String?
+}
+
+public enum V4L2Cameras {
+    /// Every /dev/video* node that captures video (metadata and output nodes are left out).
+    public static func cameras(devFolder: String = "/dev") -> [CameraInfo] {
+        let nodes = ((try? FileManager.default.contentsOfDirectory(atPath: devFolder)) ?? [])
+            .filter { $0.hasPrefix("video") && Int($0.dropFirst(5)) != nil }
+            .sorted { Int($0.dropFirst(5))! < Int($1.dropFirst(5))! }
+        let links = stableLinks(devFolder: devFolder)
+        return nodes.compactMap { node in
+            let path = devFolder + "/" + node
+            do {
+                let device = try V4L2Device(path: path)
+                let caps = try device.capabilities()
+                guard caps.videoCapture else { return nil }
+                return CameraInfo(path: path, stableNames: links[path] ?? [], card: caps.card, driver: caps.driver,
+                                  busInfo: caps.busInfo, formats: try device.formats(), controls: try device.controls(), problem: nil)
+            } catch {
+                return CameraInfo(path: path, stableNames: links[path] ?? [], card: "", driver: "", busInfo: "",
+                                  formats: [], controls: [], problem: "\(error)")
+            }
+        }
+    }
+
+    /// Node path -> the udev symlinks that resolve to it.
+    static func stableLinks(devFolder: String) -> [String: [String]] {
+        var links: [String: [String]] = [:]
+        for sub in ["v4l/by-id", "v4l/by-path"] {
+            let folder = devFolder + "/" + sub
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+                let link = folder + "/" + name
+                guard let target = realpath(link, nil) else { continue }
+                links[String(cString: target), default: []].append(link)
+                free(target)
+            }
+        }
+        return links
+    }
+}
