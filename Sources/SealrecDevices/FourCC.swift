@@ -7,7 +7,11 @@ public struct FourCC: Hashable, Sendable, CustomStringConvertible {
 
     /// "YUYV", "NV12", "MJPG": the four characters of the code.
     public var description: String {
-        String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: code >> ($0 * 8)) }, as: UTF8.self)
+        // Some codes carry a flag in the top byte (big-endian variants): shown as '?'.
+        String(decoding: (0..<4).map { i -> UInt8 in
+            let byte = UInt8(truncatingIfNeeded: code >> (i * 8))
+            return (0x20..<0x7f).contains(byte) ? byte : UInt8(ascii: "?")
+        }, as: UTF8.self)
     }
 
     /// Formats sealrec can take from a camera, by the FFmpeg pixel format (or codec) name.

@@ -9,6 +9,9 @@ public enum PipelineEvent: Sendable, Equatable {
     case sourceFailed(source: String, timelineNanos: Int64, message: String)
     /// An operator's marker.
     case marker(text: String, timelineNanos: Int64)
+    /// A device delivered nothing for a stretch of the timeline (unplugged, fatal streaming error,
+    /// audio overrun) and then came back, or the session ended first: the hole is declared.
+    case deviceGap(source: String, startNanos: Int64, durationNanos: Int64, reason: String)
 }
 
 /// A segment file that is complete, flushed and durable under its final name.

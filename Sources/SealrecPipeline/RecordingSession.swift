@@ -89,7 +89,8 @@ public final class RecordingSession: @unchecked Sendable {
                                                frameRate: video.frameRate, input: captureQueues[track], output: muxQueue, clock: clock))
             } else {
                 stages.append(AudioEncodeStage(track: track, sourceName: source.name, encoder: encoders[track],
-                                               input: captureQueues[track], output: muxQueue, clock: clock))
+                                               input: captureQueues[track], output: muxQueue, clock: clock,
+                                               followCaptureClock: source is ALSAMicrophoneSource))
             }
         }
         self.stages = stages
@@ -116,7 +117,8 @@ public final class RecordingSession: @unchecked Sendable {
         muxThread = t
         t.start()
         stages.forEach { $0.start() }
-        let context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
+        var context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
+        context.report = { [muxQueue] event in muxQueue.put(.event(event)) }
         for (i, s) in sources.enumerated() { s.start(output: captureQueues[i], context: context) }
     }
 
@@ -164,8 +166,11 @@ public final class RecordingSession: @unchecked Sendable {
         case .raw:
             return try RawVideoSource(name: cam.name, path: cam.path!, pixelFormat: cam.pixelFormat!,
                                       width: cam.width, height: cam.height, frameRate: cam.frameRate)
-        case .v4l2, .alsa:
-            throw ConfigError("camera \(cam.name): \(cam.source.rawValue) sources are not available in this build")
+        case .v4l2:
+            return try V4L2CameraSource(name: cam.name, path: cam.path!, format: cam.pixelFormat ?? "yuyv422",
+                                        width: cam.width, height: cam.height, frameRate: cam.frameRate, controls: cam.controls ?? [:])
+        case .alsa:
+            throw ConfigError("camera \(cam.name): alsa is a microphone source")
         }
     }
 
@@ -177,8 +182,10 @@ public final class RecordingSession: @unchecked Sendable {
         case .raw:
             return try RawAudioSource(name: mic.name, path: mic.path!, sampleFormat: mic.sampleFormat!,
                                       sampleRate: mic.sampleRate, channels: mic.channels)
-        case .v4l2, .alsa:
-            throw ConfigError("microphone \(mic.name): \(mic.source.rawValue) sources are not available in this build")
+        case .alsa:
+            return try ALSAMicrophoneSource(name: mic.name, pcm: mic.path!, sampleRate: mic.sampleRate, channels: mic.channels)
+        case .v4l2:
+            throw ConfigError("microphone \(mic.name): v4l2 is a camera source")
         }
     }
 
@@ -205,6 +212,7 @@ public final class RecordingSession: @unchecked Sendable {
 protocol VideoSourceShape { var frameRate: Int { get } }
 extension SyntheticVideoSource: VideoSourceShape {}
 extension RawVideoSource: VideoSourceShape {}
+extension V4L2CameraSource: VideoSourceShape {}
 
 /// Keeps the events of a session (for its result) and passes everything on.
 final class EventRecorder: SessionObserver, @unchecked Sendable {

@@ -95,6 +95,11 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
             try writer.appendEvent(EventRecord(kind: .other, atMicros: t / 1000, source: source, details: "source failed: \(message)"))
         case let .marker(text, t):
             try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
+        case let .deviceGap(source, start, duration, reason):
+            // Recorded when the gap ends (its length is known then); at_us is that instant.
+            let gap = DeclaredGap(startMicros: start / 1000, durationMicros: max(1, (duration + 999) / 1000))
+            try writer.appendEvent(EventRecord(kind: .deviceGap, atMicros: gap.endMicros, source: source,
+                                               details: "no media for \(Double(gap.durationMicros / 1000) / 1000) s: \(reason)", gap: gap))
         }
     }
 

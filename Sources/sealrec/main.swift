@@ -5,6 +5,7 @@ usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
   keygen   make a room key pair: sealrec keygen --out DIR
   verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
+  devices  list cameras and microphones with their stable names: sealrec devices [--json]
   help     this text
 """
 
@@ -16,6 +17,7 @@ case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
 case "seal-folder": status = runSealFolder(rest)
+case "devices": status = DevicesCommand.run(rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0

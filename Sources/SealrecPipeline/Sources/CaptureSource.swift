@@ -21,6 +21,9 @@ public struct CaptureContext: Sendable {
     public let origin: Int64
     /// Real time (sleep to each buffer's instant) or as fast as downstream takes buffers.
     public let paced: Bool
+    /// Records an event in the session's chain (device sources: gaps, driver drops). May wait for
+    /// room in the muxer's queue, so only for rare events, never per buffer.
+    public var report: @Sendable (PipelineEvent) -> Void = { _ in }
 }
 
 /// Describes a source for the session's device list.
@@ -72,7 +75,8 @@ open class CaptureSource: @unchecked Sendable {
     }
 
     public func stop() { stateLock.lock(); stopRequested = true; stateLock.unlock() }
-    private var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
+    /// Device sources that wait for a device to return check this to stop promptly.
+    var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
 
     public func join() { if thread != nil { finished.wait(); finished.signal() } }
 

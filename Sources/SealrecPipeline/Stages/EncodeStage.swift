@@ -136,10 +136,13 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     private var fifo: SampleFifo?
     private var nextSample: Int64?
     private let rate: Int64
+    /// Device microphones only: their sample clock is steered to their capture timestamps.
+    private var clockSync: AudioClockSync?
 
-    override init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
-                  output: BoundedQueue<MuxItem>, clock: SegmentClock) {
+    init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
+         output: BoundedQueue<MuxItem>, clock: SegmentClock, followCaptureClock: Bool = false) {
         rate = Int64(encoder.timeBase.den)
+        clockSync = followCaptureClock ? AudioClockSync(rate: Int(encoder.timeBase.den)) : nil
         super.init(track: track, sourceName: sourceName, encoder: encoder, input: input, output: output, clock: clock)
     }
 
@@ -150,7 +153,10 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
                                       outputFormat: encoder.sampleFormat, outputRate: Int(rate), outputChannels: encoder.channels)
             fifo = SampleFifo(format: encoder.sampleFormat, channels: encoder.channels)
             nextSample = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
+            // Resampling mode from the start, so later compensation does not re-initialise it mid-stream.
+            if clockSync != nil { try resampler!.compensate(delta: 0, distance: 0) }
         }
+        try followCaptureClock(buffer)
         fifo!.append(try resampler!.convert(f))
         let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
         while fifo!.count >= size { try encodeFrame(samples: size) }
@@ -159,6 +165,24 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     override func finishInput() throws {
         guard let fifo, fifo.count > 0 else { return }
         try encodeFrame(samples: fifo.count)
+    }
+
+    private func followCaptureClock(_ buffer: CapturedBuffer) throws {
+        guard var sync = clockSync else { return }
+        defer { clockSync = sync }
+        let capturedAt = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
+        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt) {
+        case .none: break
+        case let .compensate(delta, distance): try resampler!.compensate(delta: delta, distance: distance)
+        case let .jump(target):
+            // Encoders take whole frames: finish the last one with silence, then skip the hole.
+            let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
+            if fifo!.count > 0 {
+                fifo!.appendSilence(size - fifo!.count % size)
+                while fifo!.count >= size { try encodeFrame(samples: size) }
+            }
+            nextSample = max(nextSample!, target)
+        }
     }
 
     private func encodeFrame(samples: Int) throws {
@@ -195,6 +219,13 @@ struct SampleFifo {
             frame.withSamples(p) { planes[p].append(contentsOf: UnsafeRawBufferPointer($0)) }
         }
         count += frame.sampleCount
+    }
+
+    mutating func appendSilence(_ n: Int) {
+        guard n > 0 else { return }
+        // Zero bytes are silence in every format an audio encoder takes (signed and float samples).
+        for p in 0..<planes.count { planes[p].append(contentsOf: repeatElement(0, count: n * bytesPerSample)) }
+        count += n
     }
 
     mutating func pop(_ n: Int, sampleRate: Int) throws -> Frame {

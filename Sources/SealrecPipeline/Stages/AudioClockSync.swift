@@ -1,0 +1,48 @@
+/// Keeps a device's audio on the session timeline. An audio track is a continuous count of
+/// samples, but a microphone's crystal runs tens of ppm away from CLOCK_MONOTONIC (seconds over a
+/// long session), so the count is compared with each buffer's capture time and the difference is
+/// steered to zero by resampling slightly (libswresample compensation); a real hole (the device
+/// was gone) is jumped over instead.
+struct AudioClockSync {
+    enum Action: Equatable {
+        case none
+        /// Add (positive) or remove `delta` samples spread over the next `distance` samples.
+        case compensate(delta: Int, distance: Int)
+        /// Continue the track at this sample: the audio before it is missing.
+        case jump(toSample: Int64)
+    }
+
+    let rate: Int64
+    /// Beyond this the difference is a hole, not drift.
+    let jumpThreshold: Int64
+    /// Largest correction, as a fraction of the rate (1000 ppm: inaudible, 10x any real crystal).
+    let maxCorrection = 0.001
+    /// Seconds over which a measured offset is corrected: long enough to average timestamp jitter.
+    let correctionSeconds = 4.0
+    private(set) var smoothedError: Double?
+    private var nextAdjustment: Int64 = 0
+
+    init(rate: Int, jumpThresholdSeconds: Double = 0.25) {
+        self.rate = Int64(rate)
+        jumpThreshold = Int64(Double(rate) * jumpThresholdSeconds)
+    }
+
+    /// `placedAt`: the sample where this buffer will land; `capturedAt`: where its capture time
+    /// says it belongs (both in output samples from timeline zero).
+    mutating func observe(placedAt: Int64, capturedAt: Int64) -> Action {
+        let error = placedAt - capturedAt
+        if -error > jumpThreshold {
+            smoothedError = nil
+            nextAdjustment = capturedAt + rate
+            return .jump(toSample: capturedAt)
+        }
+        // An exponential average over about a second of 10-20 ms buffers.
+        smoothedError = smoothedError.map { $0 + (Double(error) - $0) * 0.02 } ?? Double(error)
+        guard placedAt >= nextAdjustment else { return .none }
+        nextAdjustment = placedAt + rate
+        // Audio ahead of its capture time (positive error) means too many samples: remove some.
+        let limit = Double(rate) * maxCorrection
+        let delta = Int((-smoothedError! / correctionSeconds).rounded())
+        return .compensate(delta: Int(max(-limit, min(limit, Double(delta)))), distance: Int(rate))
+    }
+}
