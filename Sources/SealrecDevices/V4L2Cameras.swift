@@ -9,7 +9,10 @@ public struct CameraInfo: Sendable, Codable, Equatable {
     public let card: String
     public let driver: String
     public let busInfo: String
+    /// Formats sealrec can take, with their sizes and rates.
     public let formats: [V4L2FormatInfo]
+    /// Codes of the other formats the camera offers.
+    public let otherFormats: [String]
     public let controls: [V4L2Control]
     public let problem: String?
 }
@@ -27,11 +30,14 @@ public enum V4L2Cameras {
                 let device = try V4L2Device(path: path)
                 let caps = try device.capabilities()
                 guard caps.videoCapture else { return nil }
+                let codes = try device.formatCodes().map(\.0)
                 return CameraInfo(path: path, stableNames: links[path] ?? [], card: caps.card, driver: caps.driver,
-                                  busInfo: caps.busInfo, formats: try device.formats(), controls: try device.controls(), problem: nil)
+                                  busInfo: caps.busInfo, formats: try device.formats(only: Set(codes.filter { $0.ffmpegName != nil })),
+                                  otherFormats: codes.filter { $0.ffmpegName == nil }.map(\.description),
+                                  controls: try device.controls(), problem: nil)
             } catch {
                 return CameraInfo(path: path, stableNames: links[path] ?? [], card: "", driver: "", busInfo: "",
-                                  formats: [], controls: [], problem: "\(error)")
+                                  formats: [], otherFormats: [], controls: [], problem: "\(error)")
             }
         }
     }

@@ -22,19 +22,37 @@ public struct V4L2FrameSize: Sendable, Codable, Equatable {
 extension V4L2Device {
     /// Every capture format, size and rate the camera lists. Stepwise sizes are listed by their
     /// smallest and largest (enumerating every step would list thousands).
-    public func formats() throws(DeviceError) -> [V4L2FormatInfo] {
+    /// `only`: list sizes just for these formats (enumerating every size and rate of every format
+    /// takes many calls; a driver like vivid offers 80 formats).
+    public func formats(only: Set<FourCC>? = nil) throws(DeviceError) -> [V4L2FormatInfo] {
         var result: [V4L2FormatInfo] = []
+        for (fourcc, description, emulated) in try formatCodes() where only?.contains(fourcc) ?? true {
+            result.append(V4L2FormatInfo(fourcc: fourcc.description, name: fourcc.ffmpegName, description: description,
+                                         emulated: emulated, sizes: try sizes(of: fourcc)))
+        }
+        return result
+    }
+
+    /// The formats' codes alone: one call per format.
+    func formatCodes() throws(DeviceError) -> [(FourCC, String, Bool)] {
+        var result: [(FourCC, String, Bool)] = []
         var desc = v4l2_fmtdesc()
         desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         while try enumerate(SR_VIDIOC_ENUM_FMT, "VIDIOC_ENUM_FMT", &desc) {
-            let fourcc = FourCC(desc.pixelformat)
-            result.append(V4L2FormatInfo(fourcc: fourcc.description, name: fourcc.ffmpegName,
-                                         description: cString(desc.description),
-                                         emulated: desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0,
-                                         sizes: try sizes(of: fourcc)))
+            result.append((FourCC(desc.pixelformat), cString(desc.description), desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0))
             desc.index += 1
         }
         return result
+    }
+
+    /// What to tell someone whose configuration asks for something else: the formats sealrec can
+    /// take, with their sizes and rates (or just those of `format`), and how many others exist.
+    func supportSummary(for format: FourCC? = nil) throws(DeviceError) -> String {
+        let codes = try formatCodes().map(\.0)
+        let usable = Set(codes.filter { $0.ffmpegName != nil && (format == nil || $0 == format) })
+        let listed = try formats(only: usable).summary
+        let others = codes.count - usable.count
+        return listed.isEmpty ? "no format sealrec takes" : listed + (format == nil && others > 0 ? "; and \(others) formats sealrec does not take" : "")
     }
 
     func sizes(of fourcc: FourCC) throws(DeviceError) -> [V4L2FrameSize] {

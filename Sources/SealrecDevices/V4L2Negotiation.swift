@@ -20,10 +20,9 @@ extension V4L2Device {
             throw DeviceError("VIDIOC_QUERYCAP", device: path, errno: ENODEV,
                               detail: "\(caps.card) (\(caps.driver)) is not a streaming video capture device")
         }
-        let offered = try formats()
-        let wanted = FourCC.codes(forFFmpegName: format)
-        guard let fourcc = wanted.first(where: { w in offered.contains { $0.fourcc == w.description } }) else {
-            throw unsupported(path, "pixel format \(format)", supports: offered.summary)
+        let offered = try formatCodes().map(\.0)
+        guard let fourcc = FourCC.codes(forFFmpegName: format).first(where: offered.contains) else {
+            throw unsupported(path, "pixel format \(format)", supports: try supportSummary())
         }
         var f = v4l2_format()
         f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
@@ -34,12 +33,12 @@ extension V4L2Device {
         try ioctl(SR_VIDIOC_S_FMT, "VIDIOC_S_FMT", &f)
         // Drivers adjust what they cannot do instead of failing: compare what came back.
         guard f.fmt.pix.pixelformat == fourcc.code, Int(f.fmt.pix.width) == width, Int(f.fmt.pix.height) == height else {
-            throw unsupported(path, "\(width)x\(height) \(format)", supports: offered.filter { $0.fourcc == fourcc.description }.summary)
+            throw unsupported(path, "\(width)x\(height) \(format)", supports: try supportSummary(for: fourcc))
         }
         let rate = try setFrameRate(frameRate)
         guard abs(rate - Double(frameRate)) < 0.5 else {
             throw unsupported(path, "\(frameRate) fps at \(width)x\(height) \(format) (got \(rate))",
-                              supports: offered.filter { $0.fourcc == fourcc.description }.summary)
+                              supports: try supportSummary(for: fourcc))
         }
         return V4L2Mode(width: width, height: height, fourcc: fourcc, frameRate: rate,
                         bytesPerLine: Int(f.fmt.pix.bytesperline), imageSize: Int(f.fmt.pix.sizeimage))

@@ -37,14 +37,13 @@ enum DevicesCommand {
             out += "  \(c.path)  \(c.card) [\(c.driver), \(c.busInfo)]\n"
             for name in c.stableNames { out += "    stable name: \(name)\n" }
             if let p = c.problem { out += "    cannot examine: \(p)\n"; continue }
-            for f in c.formats where f.name != nil {
-                out += "    \(f.fourcc) \"pixelFormat\": \"\(f.name!)\"\(f.emulated ? " (converted by libv4l2: costs CPU)" : "")\n"
+            for f in c.formats {
+                out += "    \(f.fourcc) \"pixelFormat\": \"\(f.name ?? "?")\"\(f.emulated ? " (converted by libv4l2: costs CPU)" : "")\n"
                 for s in f.sizes {
                     out += "      \(s.width)x\(s.height) @ \(s.frameRates.map(rate).joined(separator: ", ")) fps\n"
                 }
             }
-            let others = c.formats.filter { $0.name == nil }.map(\.fourcc)
-            if !others.isEmpty { out += "    also offers (sealrec does not take these): \(others.joined(separator: " "))\n" }
+            if !c.otherFormats.isEmpty { out += "    also offers (sealrec does not take these): \(c.otherFormats.joined(separator: " "))\n" }
             if !c.controls.isEmpty { out += "    controls (\"controls\": {\"NAME\": VALUE}):\n" }
             for k in c.controls {
                 out += "      \(k.name) (\(k.type) \(k.minimum)..\(k.maximum), default \(k.defaultValue)\(k.value.map { ", now \($0)" } ?? ""))"
