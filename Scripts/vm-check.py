@@ -133,5 +133,24 @@ for step in steps:
             check(f"{session}: the device came back by itself (media after the gap)", last_pts > last_end + 0.5,
                   f"gap ends {last_end:.2f} s, last {source} packet {last_pts:.2f} s")
 
+    elif step == "drift":
+        for name, sign in (("drift-fast", 1), ("drift-slow", -1)):
+            session_ok(name, 0)
+            clock = [e for e in events(name) if e.get("source") == "mic" and "ppm against CLOCK_MONOTONIC" in e.get("details", "")]
+            m = re.search(r"clock ([+-][\d.]+) ppm.*?(-?[\d.]+) ms corrected.*?offset (-?[\d.]+) ms at start, (-?[\d.]+) ms at end",
+                          clock[0]["details"]) if clock else None
+            if not m:
+                check(f"{name}: clock correction recorded", False, "no clock event")
+                continue
+            ppm, corrected, start, end = (float(x) for x in m.groups())
+            seconds = clock[0]["at_us"] / 1e6
+            check(f"{name}: the microphone measured {sign * 100:+d} ppm off CLOCK_MONOTONIC", abs(ppm - sign * 100) <= 30,
+                  f"{ppm:+.1f} ppm over {seconds:.0f} s")
+            check(f"{name}: A/V offset at the end within 20 ms of the start", abs(end - start) <= 20,
+                  f"start {start:+.1f} ms, end {end:+.1f} ms, {corrected:+.1f} ms corrected (uncorrected at 10 min: {ppm * 600 / 1000:+.0f} ms)")
+            hz, rms = tone(name, start=1, seconds=seconds - 2)
+            check(f"{name}: the tone is still 1 kHz at the same level after correction", abs(hz - 1000) <= 10 and abs(rms - 0.3536) <= 0.02,
+                  f"{hz:.0f} Hz, RMS {rms:.4f}")
+
 print(f"{len(failures)} failed" if failures else "all checks passed")
 sys.exit(1 if failures else 0)

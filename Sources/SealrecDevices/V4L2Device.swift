@@ -11,7 +11,12 @@ public final class V4L2Device {
     public init(path: String) throws(DeviceError) {
         // Non-blocking: DQBUF must never wait; poll does the waiting, with a timeout.
         let fd = sr_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 { throw DeviceError("open", device: path, detail: "list cameras with: sealrec devices") }
+        if fd < 0 {
+            // libv4l2 queries the driver while opening: ENOTTY means the file is not a V4L2 device.
+            let e = Glibc.errno
+            throw DeviceError("open", device: path, errno: e,
+                              detail: e == ENOTTY ? "not a video4linux device" : "list cameras with: sealrec devices")
+        }
         self.path = path
         self.fd = fd
     }

@@ -21,6 +21,12 @@ struct AudioClockSync {
     let correctionSeconds = 4.0
     private(set) var smoothedError: Double?
     private var nextAdjustment: Int64 = 0
+    /// Samples added (positive) or removed so far, and over how many samples of track.
+    private(set) var correctedSamples: Int64 = 0
+    private var firstPlaced: Int64?
+    private(set) var lastPlaced: Int64 = 0
+    /// The smoothed offset at the first adjustment (a second in): the start of the session.
+    private(set) var startError: Double?
 
     init(rate: Int, jumpThresholdSeconds: Double = 0.25) {
         self.rate = Int64(rate)
@@ -31,6 +37,8 @@ struct AudioClockSync {
     /// says it belongs (both in output samples from timeline zero).
     mutating func observe(placedAt: Int64, capturedAt: Int64) -> Action {
         let error = placedAt - capturedAt
+        if firstPlaced == nil { firstPlaced = placedAt }
+        lastPlaced = placedAt
         if -error > jumpThreshold {
             smoothedError = nil
             nextAdjustment = capturedAt + rate
@@ -42,7 +50,16 @@ struct AudioClockSync {
         nextAdjustment = placedAt + rate
         // Audio ahead of its capture time (positive error) means too many samples: remove some.
         let limit = Double(rate) * maxCorrection
-        let delta = Int((-smoothedError! / correctionSeconds).rounded())
-        return .compensate(delta: Int(max(-limit, min(limit, Double(delta)))), distance: Int(rate))
+        if startError == nil { startError = smoothedError }
+        let delta = Int(max(-limit, min(limit, (-smoothedError! / correctionSeconds).rounded())))
+        correctedSamples += Int64(delta)
+        return .compensate(delta: delta, distance: Int(rate))
+    }
+
+    /// The device clock's rate error in ppm: what was corrected plus what is still off, over the
+    /// track so far (positive: the device is fast).
+    var ppm: Double {
+        guard let first = firstPlaced, lastPlaced > first else { return 0 }
+        return (Double(-correctedSamples) + (smoothedError ?? 0) - (startError ?? 0)) / Double(lastPlaced - first) * 1e6
     }
 }

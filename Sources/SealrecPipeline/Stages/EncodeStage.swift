@@ -163,9 +163,21 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     }
 
     override func finishInput() throws {
+        reportClock()
         guard let fifo, fifo.count > 0 else { return }
         try encodeFrame(samples: fifo.count)
     }
+
+    /// Puts the clock correction in the record: it changed the sound's timing, so it is evidence.
+    private func reportClock() {
+        guard let sync = clockSync, let end = smoothedEnd(sync) else { return }
+        let nanos = { (samples: Double) in Int64(samples * 1e9 / Double(self.rate)) }
+        output.put(.event(.clockCorrected(source: sourceName, timelineNanos: endNanos, ppm: sync.ppm,
+                                          correctedNanos: nanos(Double(sync.correctedSamples)),
+                                          startOffsetNanos: nanos(sync.startError ?? 0), endOffsetNanos: nanos(end))))
+    }
+
+    private func smoothedEnd(_ sync: AudioClockSync) -> Double? { sync.startError == nil ? nil : sync.smoothedError }
 
     private func followCaptureClock(_ buffer: CapturedBuffer) throws {
         guard var sync = clockSync else { return }
