@@ -9,6 +9,8 @@ public struct CameraInfo: Sendable, Codable, Equatable {
     public let card: String
     public let driver: String
     public let busInfo: String
+    /// "046d:085b" for a USB camera (its profile is Devices/profiles/046d-085b.json), nil otherwise.
+    public let usbID: String?
     /// Formats sealrec can take, with their sizes and rates.
     public let formats: [V4L2FormatInfo]
     /// Codes of the other formats the camera offers.
@@ -32,14 +34,29 @@ public enum V4L2Cameras {
                 guard caps.videoCapture else { return nil }
                 let codes = try device.formatCodes().map(\.0)
                 return CameraInfo(path: path, stableNames: links[path] ?? [], card: caps.card, driver: caps.driver,
-                                  busInfo: caps.busInfo, formats: try device.formats(only: Set(codes.filter { $0.ffmpegName != nil })),
+                                  busInfo: caps.busInfo, usbID: usbID(node: node), formats: try device.formats(only: Set(codes.filter { $0.ffmpegName != nil })),
                                   otherFormats: codes.filter { $0.ffmpegName == nil }.map(\.description),
                                   controls: try device.controls(), problem: nil)
             } catch {
-                return CameraInfo(path: path, stableNames: links[path] ?? [], card: "", driver: "", busInfo: "",
+                return CameraInfo(path: path, stableNames: links[path] ?? [], card: "", driver: "", busInfo: "", usbID: nil,
                                   formats: [], otherFormats: [], controls: [], problem: "\(error)")
             }
         }
+    }
+
+    /// The USB vendor and product of the device behind a node: sysfs puts idVendor/idProduct on
+    /// the USB device, a level or two above the video interface.
+    static func usbID(node: String) -> String? {
+        guard let resolved = realpath("/sys/class/video4linux/\(node)/device", nil) else { return nil }
+        var dir = String(cString: resolved)
+        free(resolved)
+        for _ in 0..<4 {
+            let read = { (name: String) in (try? String(contentsOfFile: dir + "/" + name, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) }
+            if let vendor = read("idVendor"), let product = read("idProduct") { return "\(vendor):\(product)" }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return nil
     }
 
     /// Node path -> the udev symlinks that resolve to it.

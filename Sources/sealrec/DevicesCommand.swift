@@ -36,6 +36,7 @@ enum DevicesCommand {
         for c in inv.cameras {
             out += "  \(c.path)  \(c.card) [\(c.driver), \(c.busInfo)]\n"
             for name in c.stableNames { out += "    stable name: \(name)\n" }
+            if let usb = c.usbID { out += "    USB \(usb): camera profile Devices/profiles/\(usb.replacingOccurrences(of: ":", with: "-")).json if there is one\n" }
             if let p = c.problem { out += "    cannot examine: \(p)\n"; continue }
             for f in c.formats {
                 out += "    \(f.fourcc) \"pixelFormat\": \"\(f.name ?? "?")\"\(f.emulated ? " (converted by libv4l2: costs CPU)" : "")\n"

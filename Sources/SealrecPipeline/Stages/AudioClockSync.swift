@@ -28,7 +28,9 @@ struct AudioClockSync {
     /// The smoothed offset at the first adjustment (a second in): the start of the session.
     private(set) var startError: Double?
 
-    init(rate: Int, jumpThresholdSeconds: Double = 0.25) {
+    /// 60 ms: well above timestamp jitter (a period or two), well below what a listener hears as
+    /// a shift; buffers dropped at a full queue leave holes this size too.
+    init(rate: Int, jumpThresholdSeconds: Double = 0.06) {
         self.rate = Int64(rate)
         jumpThreshold = Int64(Double(rate) * jumpThresholdSeconds)
     }
