@@ -107,6 +107,11 @@ public final class RecordingSession: @unchecked Sendable {
     /// Sources in the order of their tracks.
     public var sourceDescriptions: [SourceDescription] { sources.map(\.description) }
 
+    /// Each device source's state by name ("capturing", "missing: ..."), for the daemon's status.
+    public var deviceStatus: [String: String] {
+        Dictionary(uniqueKeysWithValues: sources.compactMap { s in (s as? DeviceStatusReporting).map { (s.name, $0.deviceStatus) } })
+    }
+
     public func start() {
         if let d = options.durationSeconds { timeline.stopTime = Int64(d * 1e9) }
         let t = Thread { [self] in

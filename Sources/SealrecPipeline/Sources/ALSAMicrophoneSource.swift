@@ -10,6 +10,8 @@ public final class ALSAMicrophoneSource: CaptureSource, DeviceStatusReporting, @
     public let sampleRate: Int, channels: Int
     private let link: DeviceLink<ALSACapture>
     private var scratch: [UInt8] = []
+    /// Overruns of the open PCM already accounted for (a reopened PCM counts from zero).
+    private var overrunsSeen: (pcm: ObjectIdentifier?, count: Int) = (nil, 0)
 
     public init(name: String, pcm: String, sampleRate: Int, channels: Int) throws {
         pcmName = pcm
@@ -39,11 +41,15 @@ public final class ALSAMicrophoneSource: CaptureSource, DeviceStatusReporting, @
         let duration = Int64(block.frames) * 1_000_000_000 / Int64(sampleRate)
         // More than three periods without samples is a real hole (timestamps jitter by about one).
         let threshold = 3 * Int64(pcm.periodFrames) * 1_000_000_000 / Int64(sampleRate)
-        link.captured(start: block.firstSampleNanos, end: block.firstSampleNanos + duration, context: context,
-                      holeThreshold: threshold) {
+        let overran = pcm.overruns > (overrunsSeen.pcm == ObjectIdentifier(pcm) ? overrunsSeen.count : 0)
+        overrunsSeen = (ObjectIdentifier(pcm), pcm.overruns)
+        let lostBefore = link.captured(start: block.firstSampleNanos, end: block.firstSampleNanos + duration, context: context,
+                                       holeThreshold: threshold, deviceSaysLost: overran) {
             let lost = (block.firstSampleNanos - (link.lastCaptureEnd ?? block.firstSampleNanos)) * Int64(sampleRate) / 1_000_000_000
-            return "no samples for a while (overrun or stalled device): about \(lost) samples lost; overruns recovered so far: \(pcm.overruns)"
+            return "\(overran ? "overrun" : "no samples for a while (stalled device)"): about \(lost) samples lost; overruns recovered so far: \(pcm.overruns)"
         }
-        return CapturedBuffer(frame: frame, captureTime: block.firstSampleNanos)
+        var buffer = CapturedBuffer(frame: frame, captureTime: block.firstSampleNanos)
+        buffer.discontinuity = lostBefore
+        return buffer
     }
 }

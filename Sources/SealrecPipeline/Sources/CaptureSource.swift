@@ -7,6 +7,9 @@ public struct CapturedBuffer: @unchecked Sendable {
     public let frame: Frame
     public let captureTime: Int64
     public var timelineTime: Int64 = 0
+    /// The device lost media just before this buffer (it was reopened, or overran): the encoder
+    /// restarts its sample clock here instead of treating the jump in time as clock drift.
+    public var discontinuity = false
 
     public init(frame: Frame, captureTime: Int64) {
         self.frame = frame

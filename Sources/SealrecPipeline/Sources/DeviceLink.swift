@@ -12,6 +12,7 @@ final class DeviceLink<Handle> {
     /// Monotonic end of the last good capture: where a gap starts.
     private(set) var lastCaptureEnd: Int64?
     private var lost: (at: Int64, reason: String)?
+    private var unconfirmedHole: (from: Int64, to: Int64, reason: String)?
     private var nextAttempt: Int64 = 0
     private let statusLock = NSLock()
     private var statusText = "capturing"
@@ -76,15 +77,31 @@ final class DeviceLink<Handle> {
     }
 
     /// A buffer arrived covering [start, end) on CLOCK_MONOTONIC. Closes a pending gap by
-    /// reporting it, and reports a hole the device itself left (an audio overrun).
-    func captured(start: Int64, end: Int64, context: CaptureContext, holeThreshold: Int64, holeReason: () -> String) {
+    /// reporting it, and reports a hole the device left in its timestamps (an audio overrun): at
+    /// once when the device says it lost data (`deviceSaysLost`), otherwise only when the next
+    /// buffer confirms it (one late timestamp is not a hole). True when media was lost just before
+    /// this buffer.
+    @discardableResult
+    func captured(start: Int64, end: Int64, context: CaptureContext, holeThreshold: Int64, deviceSaysLost: Bool = false,
+                  holeReason: () -> String) -> Bool {
+        defer { lastCaptureEnd = end }
         if let l = lost {
             reportGap(from: l.at, to: start, reason: "device lost (\(l.reason)), back by itself", context: context)
             lost = nil
-        } else if let last = lastCaptureEnd, start - last > holeThreshold {
-            reportGap(from: last, to: start, reason: holeReason(), context: context)
+            return true
         }
-        lastCaptureEnd = max(end, lastCaptureEnd ?? end)
+        if let hole = unconfirmedHole {
+            unconfirmedHole = nil
+            // Still in step with the late buffer: the time really passed without sound.
+            if start >= hole.to - holeThreshold / 2 { reportGap(from: hole.from, to: hole.to, reason: hole.reason, context: context) }
+        }
+        guard let last = lastCaptureEnd, start - last > holeThreshold else { return false }
+        if deviceSaysLost {
+            reportGap(from: last, to: start, reason: holeReason(), context: context)
+            return true
+        }
+        unconfirmedHole = (last, start, holeReason())
+        return false
     }
 
     /// At the end of the session: a device still missing leaves a gap up to the stop instant.

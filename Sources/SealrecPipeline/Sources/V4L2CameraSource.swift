@@ -71,7 +71,7 @@ public final class V4L2CameraSource: CaptureSource, DeviceStatusReporting, @unch
                 frame = decoded
             } else {
                 frame = try Frame.video(width: width, height: height, format: pixelFormat!)
-                try frame.fill(fromPacked: bytes)
+                try DriverPicture.copy(bytes, bytesPerLine: open.mode.bytesPerLine, into: frame)
             }
             link.captured(start: info.captureNanos, end: info.captureNanos + period, context: context,
                           holeThreshold: Int64.max) { "" }

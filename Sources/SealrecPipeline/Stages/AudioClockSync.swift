@@ -27,6 +27,11 @@ struct AudioClockSync {
     private(set) var lastPlaced: Int64 = 0
     /// The smoothed offset at the first adjustment (a second in): the start of the session.
     private(set) var startError: Double?
+    /// Consecutive buffers that arrived later than the jump threshold allows: a hole is believed
+    /// only when it persists, because one late timestamp (a delayed interrupt) is not lost sound.
+    private var lateBuffers = 0
+    private var outliers = 0
+    static let buffersToConfirmHole = 3
 
     /// 60 ms: well above timestamp jitter (a period or two), well below what a listener hears as
     /// a shift; buffers dropped at a full queue leave holes this size too.
@@ -36,16 +41,26 @@ struct AudioClockSync {
     }
 
     /// `placedAt`: the sample where this buffer will land; `capturedAt`: where its capture time
-    /// says it belongs (both in output samples from timeline zero).
-    mutating func observe(placedAt: Int64, capturedAt: Int64) -> Action {
+    /// says it belongs (both in output samples from timeline zero); `discontinuity`: the device
+    /// itself says sound was lost just before.
+    mutating func observe(placedAt: Int64, capturedAt: Int64, discontinuity: Bool = false) -> Action {
         let error = placedAt - capturedAt
         if firstPlaced == nil { firstPlaced = placedAt }
         lastPlaced = placedAt
-        if -error > jumpThreshold {
+        let late = -error > jumpThreshold
+        lateBuffers = late ? lateBuffers + 1 : 0
+        if (discontinuity && -error > 0) || lateBuffers >= AudioClockSync.buffersToConfirmHole {
+            lateBuffers = 0
             smoothedError = nil
             nextAdjustment = capturedAt + rate
             return .jump(toSample: capturedAt)
         }
+        // An outlier (one late or early stamp) says nothing about the clock: keep it out of the
+        // average; a shift that persists (timestamps that jumped back) restarts the average.
+        let outlier = late || smoothedError.map({ abs(Double(error) - $0) > Double(jumpThreshold) }) == true
+        outliers = outlier ? outliers + 1 : 0
+        if outlier && outliers < AudioClockSync.buffersToConfirmHole { return .none }
+        if outlier { smoothedError = nil; outliers = 0 }
         // An exponential average over about a second of 10-20 ms buffers.
         smoothedError = smoothedError.map { $0 + (Double(error) - $0) * 0.02 } ?? Double(error)
         guard placedAt >= nextAdjustment else { return .none }

@@ -183,7 +183,7 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
         guard var sync = clockSync else { return }
         defer { clockSync = sync }
         let capturedAt = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
-        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt) {
+        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt, discontinuity: buffer.discontinuity) {
         case .none: break
         case let .compensate(delta, distance): try resampler!.compensate(delta: delta, distance: distance)
         case let .jump(target):
