@@ -95,7 +95,11 @@ for step in steps:
     elif step in ("yuyv", "nv12"):
         session_ok(step, 6)
         frames = video_frames(step)
-        check(f"{step}: about 6 s of 25 fps pictures", 140 <= frames <= 151, f"{frames} frames")
+        # Under emulation on a busy host vivid itself drops frames; each one must then be in the chain.
+        declared = sum(int(m.group(1)) for e in events(step) if e.get("kind") == "dropped_frames" and e.get("source") == "cam"
+                       for m in [re.match(r"(\d+) buffer", e.get("details", ""))] if m)
+        check(f"{step}: about 6 s of 25 fps pictures, every missing one declared", frames <= 151 and frames + declared >= 140,
+              f"{frames} frames, {declared} declared dropped")
         hz, rms = tone(step)
         check(f"{step}: the 1 kHz tone at amplitude 0.5 (RMS 0.354)", abs(hz - 1000) <= 10 and abs(rms - 0.3536) <= 0.02,
               f"{hz:.0f} Hz, RMS {rms:.4f}")
