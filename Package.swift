@@ -7,6 +7,7 @@ let package = Package(
     name: "sealrec",
     products: [
         .executable(name: "sealrec", targets: ["sealrec"]),
+        .executable(name: "sealrecd", targets: ["sealrecd"]),
     ],
     targets: [
         // C interop: Debian's libraries, with a shim header for what Swift cannot import (macros).
@@ -14,6 +15,8 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                                          "libavfilter-dev", "libswscale-dev", "libswresample-dev"])]),
         .target(name: "CSystem"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -32,14 +35,23 @@ let package = Package(
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        // The room daemon: control socket, state machine, crash recovery, systemd integration.
+        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "CSystemd"]),
+
+        // Access codes, QR codes and grants: who may fetch which session.
+        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "CQRencode"]),
+
+        .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
-        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "TestSupport"]),
+        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
+        .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
     ]
 )

@@ -33,6 +33,25 @@ public final class MediaReader {
 
     deinit { avformat_close_input(&context) }
 
+    /// End of the media in seconds (largest pts + duration over the given kind's streams), read
+    /// from packets without decoding. Nil when there is no such packet.
+    public func endTime(of kind: MediaKind) throws -> Double? {
+        let packet = Packet()
+        var end: Double?
+        while true {
+            let r = av_read_frame(context, packet.pointer)
+            if r == sr_averror_eof() { break }
+            if r < 0 { break }  // a damaged tail: what was read so far counts
+            defer { av_packet_unref(packet.pointer) }
+            let index = Int(packet.pointer.pointee.stream_index)
+            guard streams[index].kind == kind, packet.pts != Packet.noTimestamp else { continue }
+            let tb = streams[index].timeBase.doubleValue
+            let e = Double(packet.pts + max(packet.duration, 0)) * tb
+            end = max(end ?? e, e)
+        }
+        return end
+    }
+
     /// Decodes every frame of one stream in order; `body` gets the frame and its time in seconds.
     /// Decoding errors in the data are thrown: a clean recording has none.
     public func decode(stream index: Int, _ body: (Frame, Double) throws -> Void) throws {

@@ -6,6 +6,7 @@ public final class Scaler: @unchecked Sendable {
     public let outputWidth: Int
     public let outputHeight: Int
     public let outputFormat: PixelFormat
+    private let pool: FramePool
 
     public init(inputWidth: Int, inputHeight: Int, inputFormat: PixelFormat,
                 outputWidth: Int, outputHeight: Int, outputFormat: PixelFormat) throws(AVError) {
@@ -16,6 +17,7 @@ public final class Scaler: @unchecked Sendable {
             throw AVError(call: "sws_getContext", message: "cannot convert \(inputWidth)x\(inputHeight) \(inputFormat) to \(outputWidth)x\(outputHeight) \(outputFormat)")
         }
         context = ctx
+        pool = try FramePool(width: outputWidth, height: outputHeight, format: outputFormat)
         self.outputWidth = outputWidth
         self.outputHeight = outputHeight
         self.outputFormat = outputFormat
@@ -24,7 +26,7 @@ public final class Scaler: @unchecked Sendable {
     deinit { sws_freeContext(context) }
 
     public func scale(_ input: Frame) throws(AVError) -> Frame {
-        let out = try Frame.video(width: outputWidth, height: outputHeight, format: outputFormat)
+        let out = try pool.frame()
         try check(sws_scale_frame(context, out.pointer, input.pointer), "sws_scale_frame")
         out.pts = input.pts
         return out

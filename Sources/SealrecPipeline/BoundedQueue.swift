@@ -56,6 +56,24 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 
+    public enum Poll { case item(Element), timedOut, closed }
+
+    /// Next item, waiting at most until a CLOCK_MONOTONIC deadline (nanoseconds).
+    public func poll(until deadline: Int64) -> Poll {
+        condition.lock(); defer { condition.unlock() }
+        while count == 0 && !closed {
+            let remaining = Double(deadline - MonotonicClock.now()) / 1e9
+            if remaining <= 0 { return .timedOut }
+            _ = condition.wait(until: Date().addingTimeInterval(remaining))
+        }
+        guard count > 0 else { return .closed }
+        let item = ring[head].take()!
+        head = (head + 1) % capacity
+        count -= 1
+        condition.broadcast()
+        return .item(item)
+    }
+
     /// No more items will be added; consumers drain what is left.
     public func close() {
         condition.lock(); closed = true; condition.broadcast(); condition.unlock()

@@ -30,6 +30,13 @@ public struct ClosedSegment: Sendable, Equatable {
     public let wallClockStart: Date
     /// Bytes of the ftyp+moov init section at the start of the file (for the HLS playlist).
     public let initSectionLength: Int64
+
+    public init(index: Int, fileName: String, byteLength: Int64, sha256Hex: String, startNanos: Int64,
+                durationNanos: Int64, wallClockStart: Date, initSectionLength: Int64) {
+        self.index = index; self.fileName = fileName; self.byteLength = byteLength; self.sha256Hex = sha256Hex
+        self.startNanos = startNanos; self.durationNanos = durationNanos; self.wallClockStart = wallClockStart
+        self.initSectionLength = initSectionLength
+    }
 }
 
 public struct SessionStart: Sendable {
@@ -39,12 +46,12 @@ public struct SessionStart: Sendable {
     public let segmentSeconds: Int
 }
 
-public enum EndReason: String, Sendable, Codable {
+public enum StopReason: String, Sendable, Codable {
     case stopped, interrupted, diskFull = "disk_full", error
 }
 
 public struct SessionEnd: Sendable {
-    public let reason: EndReason
+    public let reason: StopReason
     public let durationNanos: Int64
     public let segmentCount: Int
     public let message: String?

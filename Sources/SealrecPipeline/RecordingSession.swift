@@ -10,14 +10,16 @@ public final class RecordingSession: @unchecked Sendable {
         public var fast: Bool
         /// Stop after this much timeline time; nil records until `stop()`.
         public var durationSeconds: Double?
-        public init(fast: Bool = false, durationSeconds: Double? = nil) {
-            self.fast = fast; self.durationSeconds = durationSeconds
+        /// Shown in the composite picture's text line.
+        public var caseNumber: String?
+        public init(fast: Bool = false, durationSeconds: Double? = nil, caseNumber: String? = nil) {
+            self.fast = fast; self.durationSeconds = durationSeconds; self.caseNumber = caseNumber
         }
     }
 
     public struct Result: Sendable {
         public let segments: [ClosedSegment]
-        public let reason: EndReason
+        public let reason: StopReason
         public let events: [PipelineEvent]
         public let failure: String?
         public var durationSeconds: Double { segments.last.map { Double($0.startNanos + $0.durationNanos) / 1e9 } ?? 0 }
@@ -30,13 +32,17 @@ public final class RecordingSession: @unchecked Sendable {
     private let sources: [CaptureSource]
     private let encoders: [Encoder]
     private let stages: [EncodeStage]
-    private let captureQueues: [BoundedQueue<CapturedBuffer>]
+    /// Each source's consumers: its own encoder and/or the compositor.
+    private let sourceOutputs: [[BoundedQueue<CapturedBuffer>]]
+    private let compositor: Compositor?
     private let muxQueue: BoundedQueue<MuxItem>
     private let muxer: SegmentMuxer
     private let recorder: EventRecorder
-    private var muxThread: Thread?
-    private let muxDone = DispatchSemaphore(value: 0)
-    private var outcome: (EndReason, String?) = (.stopped, nil)
+    private var muxWorker: Worker?
+    private var outcome: (StopReason, String?) = (.stopped, nil)
+    private let stateLock = NSLock()
+    private var requestedReason: StopReason = .stopped
+    private var ended = false
 
     public init(config: RoomConfig, folder: String, options: Options = Options(), observer: SessionObserver? = nil) throws {
         try config.validate()
@@ -45,62 +51,114 @@ public final class RecordingSession: @unchecked Sendable {
         self.options = options
         let clock = SegmentClock(segmentNanos: Int64(config.segmentSeconds) * 1_000_000_000)
         let beepRate = config.cameras.first?.frameRate ?? 25
+        let composite = config.composite
+        let cameraTracks = composite?.withCameraTracks ?? true
 
+        // Tracks in file order: the composite first (what players show), then cameras, then microphones.
+        struct Track {
+            let name: String; let encoder: Encoder; let frameRate: Int?; let input: BoundedQueue<CapturedBuffer>
+            /// A device microphone: its sample clock is steered to its capture timestamps.
+            var followsCaptureClock = false
+        }
+        var tracks: [Track] = []
         var sources: [CaptureSource] = []
-        var encoders: [Encoder] = []
+        var outputs: [[BoundedQueue<CapturedBuffer>]] = []
+        var descriptions: [SourceDescription] = []
         var encoderNotes: [String: String] = [:]
-        for (i, cam) in config.cameras.enumerated() {
-            sources.append(try RecordingSession.makeSource(cam, index: i))
+
+        func videoEncoder(name: String, width: Int, height: Int, frameRate: Int) throws -> Encoder {
             var opts = config.video.options
             if let p = config.video.preset { opts["preset"] = p }
             if let crf = config.video.crf { opts["crf"] = String(crf) }
-            let settings = VideoEncoderSettings(codec: config.video.encoder, width: cam.width, height: cam.height,
-                                                frameRate: Rational(Int32(cam.frameRate), 1),
-                                                gopFrames: cam.frameRate * config.segmentSeconds,
+            let settings = VideoEncoderSettings(codec: config.video.encoder, width: width, height: height,
+                                                frameRate: Rational(Int32(frameRate), 1), gopFrames: frameRate * config.segmentSeconds,
                                                 bitRate: config.video.bitRate, options: opts)
-            do { encoders.append(try Encoder(video: settings)) } catch {
-                throw ConfigError("camera \(cam.name): cannot open video encoder: \(error)")
+            do {
+                let e = try Encoder(video: settings)
+                encoderNotes[name] = "\(settings.codec) \(width)x\(height) \(frameRate) fps gop \(settings.gopFrames)"
+                    + opts.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined() + (settings.bitRate.map { " b=\($0)" } ?? "")
+                return e
+            } catch {
+                throw ConfigError("\(name): cannot open video encoder: \(error)")
             }
-            encoderNotes[cam.name] = "\(settings.codec) \(cam.width)x\(cam.height) \(cam.frameRate) fps gop \(settings.gopFrames)"
-                + opts.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-                + (settings.bitRate.map { " b=\($0)" } ?? "")
+        }
+
+        var compositorInputs: [(String, BoundedQueue<CapturedBuffer>)] = []
+        let compositeOutput = BoundedQueue<CapturedBuffer>(capacity: config.queueDepth)
+        if let composite {
+            tracks.append(Track(name: "composite", encoder: try videoEncoder(name: "composite", width: composite.width,
+                                                                              height: composite.height, frameRate: composite.frameRate),
+                                frameRate: composite.frameRate, input: compositeOutput))
+            descriptions.append(SourceDescription(name: "composite", kind: .video, source: "compositor",
+                                                  format: "\(composite.width)x\(composite.height) @ \(composite.frameRate) fps, main \(composite.main)"
+                                                      + (composite.inset.map { ", inset \($0)" } ?? "")))
+        }
+        for (i, cam) in config.cameras.enumerated() {
+            let source = try RecordingSession.makeSource(cam, index: i)
+            var queues: [BoundedQueue<CapturedBuffer>] = []
+            if cameraTracks {
+                let q = BoundedQueue<CapturedBuffer>(capacity: config.queueDepth)
+                tracks.append(Track(name: cam.name, encoder: try videoEncoder(name: "camera \(cam.name)", width: cam.width,
+                                                                               height: cam.height, frameRate: cam.frameRate),
+                                    frameRate: cam.frameRate, input: q))
+                queues.append(q)
+            }
+            if let composite, cam.name == composite.main || cam.name == composite.inset {
+                let q = BoundedQueue<CapturedBuffer>(capacity: config.queueDepth)
+                compositorInputs.append((cam.name, q))
+                queues.append(q)
+            }
+            guard !queues.isEmpty else { continue }  // a camera neither recorded nor composed is not opened
+            sources.append(source)
+            outputs.append(queues)
+            descriptions.append(source.description)
         }
         for (i, mic) in config.microphones.enumerated() {
-            sources.append(try RecordingSession.makeSource(mic, index: i, beepFrameRate: beepRate))
+            let source = try RecordingSession.makeSource(mic, index: i, beepFrameRate: beepRate)
             let settings = AudioEncoderSettings(codec: config.audio.encoder, sampleRate: config.audio.sampleRate,
                                                 channels: mic.channels, bitRate: config.audio.bitRate, options: config.audio.options)
-            do { encoders.append(try Encoder(audio: settings)) } catch {
+            let encoder: Encoder
+            do { encoder = try Encoder(audio: settings) } catch {
                 throw ConfigError("microphone \(mic.name): cannot open audio encoder: \(error)")
             }
             encoderNotes[mic.name] = "\(settings.codec) \(settings.sampleRate) Hz \(settings.channels) ch \(settings.bitRate) bit/s"
+            let q = BoundedQueue<CapturedBuffer>(capacity: config.queueDepth)
+            tracks.append(Track(name: mic.name, encoder: encoder, frameRate: nil, input: q, followsCaptureClock: source is ALSAMicrophoneSource))
+            sources.append(source)
+            outputs.append([q])
+            descriptions.append(source.description)
+        }
+        let sessionTimeline = self.timeline
+        compositor = try composite.map {
+            try Compositor(layout: $0, cameraQueues: compositorInputs, output: compositeOutput, timeline: sessionTimeline,
+                           paced: !options.fast, roomName: config.room.name, caseNumber: options.caseNumber)
         }
 
         try RecordingSession.createEmptyFolder(folder)
 
         self.sources = sources
-        self.encoders = encoders
-        // Small: packets waiting here while the muxer fsyncs are memory; encoders simply wait.
-        muxQueue = BoundedQueue(capacity: 48)
-        captureQueues = sources.map { _ in BoundedQueue(capacity: config.queueDepth) }
-        var stages: [EncodeStage] = []
-        for (track, source) in sources.enumerated() {
-            if let video = source as? VideoSourceShape {
-                stages.append(VideoEncodeStage(track: track, sourceName: source.name, encoder: encoders[track],
-                                               frameRate: video.frameRate, input: captureQueues[track], output: muxQueue, clock: clock))
-            } else {
-                stages.append(AudioEncodeStage(track: track, sourceName: source.name, encoder: encoders[track],
-                                               input: captureQueues[track], output: muxQueue, clock: clock,
-                                               followCaptureClock: source is ALSAMicrophoneSource))
+        self.encoders = tracks.map(\.encoder)
+        sourceOutputs = outputs
+        let mux = BoundedQueue<MuxItem>(capacity: 48)  // small: packets waiting while the muxer fsyncs are memory
+        muxQueue = mux
+        self.stages = tracks.enumerated().map { index, t in
+            if let fps = t.frameRate {
+                return VideoEncodeStage(track: index, sourceName: t.name, encoder: t.encoder, frameRate: fps, input: t.input, output: mux, clock: clock)
             }
+            return AudioEncodeStage(track: index, sourceName: t.name, encoder: t.encoder, input: t.input, output: mux, clock: clock,
+                                    followCaptureClock: t.followsCaptureClock)
         }
-        self.stages = stages
         recorder = EventRecorder(next: observer)
-        let descriptions = sources.map(\.description)
-        let timeline = self.timeline
+        let timeline = sessionTimeline
         let segmentSeconds = config.segmentSeconds
         muxer = SegmentMuxer(folder: folder, encoders: encoders, clock: clock, timeline: timeline, observer: recorder) {
             SessionStart(utcAnchor: timeline.utcAnchor ?? Date(), sources: descriptions, encoders: encoderNotes,
                          segmentSeconds: segmentSeconds)
+        }
+        compositor?.onFailure = { error, t in mux.put(.event(.sourceFailed(source: "composite", timelineNanos: t, message: "\(error)"))) }
+        for s in sources {
+            let name = s.name
+            s.onFailure = { error, t in mux.put(.event(.sourceFailed(source: name, timelineNanos: t, message: "\(error)"))) }
         }
     }
 
@@ -114,24 +172,40 @@ public final class RecordingSession: @unchecked Sendable {
 
     public func start() {
         if let d = options.durationSeconds { timeline.stopTime = Int64(d * 1e9) }
-        let t = Thread { [self] in
-            self.runMuxer()
-            self.muxDone.signal()
-        }
-        t.name = "muxer"
-        muxThread = t
-        t.start()
+        muxWorker = Worker(name: "muxer") { [self] in runMuxer() }
         stages.forEach { $0.start() }
+        compositor?.start()
         var context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
         context.report = { [muxQueue] event in muxQueue.put(.event(event)) }
-        for (i, s) in sources.enumerated() { s.start(output: captureQueues[i], context: context) }
+        for (i, s) in sources.enumerated() { s.start(outputs: sourceOutputs[i], context: context) }
     }
 
     /// Ends the recording at the current instant; `wait()` returns once everything is sealed.
-    public func stop() {
+    /// `reason` is what the record will say (stopped by the operator, disk nearly full...).
+    public func stop(reason: StopReason = .stopped) {
+        stateLock.lock(); requestedReason = reason; stateLock.unlock()
+        // A stop pressed right after start still gets a sealed session: wait (briefly) for the first capture.
+        let deadline = MonotonicClock.now() + 2_000_000_000
+        while timeline.zero == nil && MonotonicClock.now() < deadline && !hasEnded { usleep(5_000) }
         timeline.stopNow()
         sources.forEach { $0.stop() }
     }
+
+    /// True once the session has ended and its record is closed (by `stop` or by itself).
+    public var hasEnded: Bool { stateLock.lock(); defer { stateLock.unlock() }; return ended }
+
+    /// Peak level of each microphone over about the last second, dBFS (nil before any sound).
+    public var audioLevels: [String: Double] {
+        var out: [String: Double] = [:]
+        for s in stages { if let a = s as? AudioEncodeStage, let level = a.level.peakDBFS { out[a.sourceName] = level } }
+        return out
+    }
+
+    /// CPU time of the compositor (scaling, placing, text), for the benchmark.
+    public var compositorCPUSeconds: Double? { compositor.map { Double($0.cpuNanos) / 1e9 } }
+
+    /// Buffers dropped so far, all sources.
+    public var droppedBuffers: Int { stages.reduce(0) { $0 + $1.dropCount } }
 
     /// Adds an operator's marker to the record.
     public func mark(_ text: String) {
@@ -141,8 +215,9 @@ public final class RecordingSession: @unchecked Sendable {
 
     public func wait() -> Result {
         sources.forEach { $0.join() }
+        compositor?.join()
         stages.forEach { $0.join() }
-        if muxThread != nil { muxDone.wait(); muxDone.signal() }
+        muxWorker?.join()
         return Result(segments: muxer.closed, reason: outcome.0, events: recorder.events, failure: outcome.1)
     }
 
@@ -150,7 +225,8 @@ public final class RecordingSession: @unchecked Sendable {
         do {
             try muxer.run(muxQueue)
             let failed = sources.compactMap { s in s.failure.map { "\(s.name): \($0)" } }
-            outcome = (.stopped, failed.isEmpty ? nil : failed.joined(separator: "; "))
+            stateLock.lock(); let reason = requestedReason; stateLock.unlock()
+            outcome = (reason, failed.isEmpty ? nil : failed.joined(separator: "; "))
         } catch {
             // Cannot write: stop capturing and let every stage run dry instead of blocking on us.
             let full = (error as? SystemError)?.isDiskFull ?? false
@@ -162,12 +238,15 @@ public final class RecordingSession: @unchecked Sendable {
         do { try muxer.finish(reason: outcome.0, message: outcome.1) } catch {
             if outcome.1 == nil { outcome = (.error, "\(error)") }
         }
+        stateLock.lock(); ended = true; stateLock.unlock()
     }
 
     static func makeSource(_ cam: RoomConfig.Camera, index: Int) throws -> CaptureSource {
         switch cam.source {
         case .synthetic:
-            return SyntheticVideoSource(name: cam.name, index: index, width: cam.width, height: cam.height, frameRate: cam.frameRate)
+            let source = try SyntheticVideoSource(name: cam.name, index: index, width: cam.width, height: cam.height, frameRate: cam.frameRate)
+            source.failAfterNanos = cam.failAfterSeconds.map { Int64($0 * 1e9) }
+            return source
         case .raw:
             return try RawVideoSource(name: cam.name, path: cam.path!, pixelFormat: cam.pixelFormat!,
                                       width: cam.width, height: cam.height, frameRate: cam.frameRate)
@@ -212,12 +291,6 @@ public final class RecordingSession: @unchecked Sendable {
         unlink(probe)
     }
 }
-
-/// A video source's frame rate, which its encoder stage needs.
-protocol VideoSourceShape { var frameRate: Int { get } }
-extension SyntheticVideoSource: VideoSourceShape {}
-extension RawVideoSource: VideoSourceShape {}
-extension V4L2CameraSource: VideoSourceShape {}
 
 /// Keeps the events of a session (for its result) and passes everything on.
 final class EventRecorder: SessionObserver, @unchecked Sendable {

@@ -11,6 +11,65 @@ public struct RoomConfig: Codable, Sendable, Equatable {
     public var audio: AudioEncoding = AudioEncoding()
     /// Capacity of each capture queue, in buffers: what a slow encoder may lag before drops.
     public var queueDepth: Int = 16
+    /// What the room daemon needs beyond the recording itself.
+    public var daemon: Daemon = Daemon()
+    /// The room picture: cameras composed into one track with the date and time burned in.
+    public var composite: Composite?
+
+    public struct Composite: Codable, Sendable, Equatable {
+        public var width: Int = 1280
+        public var height: Int = 720
+        public var frameRate: Int = 25
+        /// Camera filling the frame (the interviewee, frontal medium shot).
+        public var main: String = "cam1"
+        /// Camera shown inset in a corner (the full room view); nil for none.
+        public var inset: String?
+        public var insetPosition: String = "top-right"
+        public var insetWidth: Int?
+        public var insetHeight: Int?
+        public var insetMargin: Int = 16
+        public var border: Int = 4
+        /// "composite+cameras": the composite first, then every camera on its own track;
+        /// "composite": only the composite (small machines).
+        public var tracks: String = "composite+cameras"
+        public var font: String = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+        public var fontSize: Int?
+        /// IANA zone for the burned-in time, e.g. "Europe/Berlin".
+        public var timeZone: String = "UTC"
+        /// Add the frame number after the time (time to the frame, not only to the second).
+        public var showFrameNumber: Bool = false
+        /// A file whose first line (e.g. "21.5 °C 45 %RH") is shown after the room name; re-read as it changes.
+        public var readingsFile: String?
+        public init() {}
+
+        public static let trackChoices = ["composite+cameras", "composite"]
+        public var withCameraTracks: Bool { tracks == "composite+cameras" }
+        public var resolvedInsetSize: (Int, Int) { ((insetWidth ?? width / 3) & ~1, (insetHeight ?? height / 3) & ~1) }
+        public var resolvedFontSize: Int { fontSize ?? max(12, height / 26) }
+
+        /// Top-left corner of the inset's border.
+        public var insetOrigin: (Int, Int) {
+            let (w, h) = resolvedInsetSize
+            let outerW = w + 2 * border, outerH = h + 2 * border
+            let left = insetPosition.hasSuffix("left")
+            let top = insetPosition.hasPrefix("top")
+            return ((left ? insetMargin : width - outerW - insetMargin) & ~1, (top ? insetMargin : height - outerH - insetMargin) & ~1)
+        }
+    }
+
+    public struct Daemon: Codable, Sendable, Equatable {
+        /// Sessions are recorded here (one folder each) until uploaded.
+        public var spool: String = "/var/lib/sealrec/spool"
+        /// The room's private signing key (0600, owned by the daemon's user).
+        public var key: String = "/etc/sealrec/room.key"
+        /// Control socket of the room terminal and the CLI.
+        public var socket: String = "/run/sealrec/control.sock"
+        /// Group allowed to use the socket (mode 0660); nil keeps the daemon's own group.
+        public var socketGroup: String? = "sealrec"
+        /// Free space that must remain: no session starts below it, a session stops before it.
+        public var reserveMegabytes: Int = 2048
+        public init() {}
+    }
 
     public struct Room: Codable, Sendable, Equatable {
         public var id: String = "demo-room"
@@ -31,6 +90,8 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         /// raw: the file's pixel format; v4l2: the format to ask the camera for (FFmpeg names:
         /// yuyv422 (the default), nv12, mjpeg...).
         public var pixelFormat: String?
+        /// synthetic: the camera fails after this many seconds (to rehearse a camera that disappears).
+        public var failAfterSeconds: Double?
         /// v4l2: camera controls to set at start, by v4l2-ctl name (e.g. "auto_exposure": 1,
         /// "exposure_time_absolute": 250), from the room's camera profile.
         public var controls: [String: Int]?
@@ -148,6 +209,9 @@ extension RoomConfig {
         }
         if let crf = video.crf, !(0...51).contains(crf) { throw fail("video.crf must be 0 to 51, not \(crf)") }
         if let rate = video.bitRate, rate < 10_000 { throw fail("video.bitRate \(rate) is below 10000 bit/s") }
+        if let composite { try composite.validate(cameras: cameras.map(\.name), fail: fail) }
+        guard daemon.reserveMegabytes >= 0 else { throw fail("daemon.reserveMegabytes must not be negative") }
+        guard daemon.socket.utf8.count < 108 else { throw fail("daemon.socket path is longer than a Unix socket path may be (107 bytes)") }
         guard audio.bitRate >= 8_000 else { throw fail("audio.bitRate \(audio.bitRate) is below 8000 bit/s") }
     }
 
@@ -185,7 +249,7 @@ extension KeyedDecodingContainer {
 }
 
 extension RoomConfig {
-    enum CodingKeys: String, CodingKey, CaseIterable { case room, segmentSeconds, cameras, microphones, video, audio, queueDepth }
+    enum CodingKeys: String, CodingKey, CaseIterable { case room, segmentSeconds, cameras, microphones, video, audio, queueDepth, daemon, composite }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -197,6 +261,83 @@ extension RoomConfig {
         video = try c.value(.video, default: d.video)
         audio = try c.value(.audio, default: d.audio)
         queueDepth = try c.value(.queueDepth, default: d.queueDepth)
+        daemon = try c.value(.daemon, default: d.daemon)
+        composite = try c.decodeIfPresent(Composite.self, forKey: .composite)
+    }
+}
+
+extension RoomConfig.Composite {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case width, height, frameRate, main, inset, insetPosition, insetWidth, insetHeight, insetMargin, border, tracks, font,
+             fontSize, timeZone, showFrameNumber, readingsFile
+    }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        width = try c.value(.width, default: d.width)
+        height = try c.value(.height, default: d.height)
+        frameRate = try c.value(.frameRate, default: d.frameRate)
+        main = try c.value(.main, default: d.main)
+        inset = try c.decodeIfPresent(String.self, forKey: .inset)
+        insetPosition = try c.value(.insetPosition, default: d.insetPosition)
+        insetWidth = try c.decodeIfPresent(Int.self, forKey: .insetWidth)
+        insetHeight = try c.decodeIfPresent(Int.self, forKey: .insetHeight)
+        insetMargin = try c.value(.insetMargin, default: d.insetMargin)
+        border = try c.value(.border, default: d.border)
+        tracks = try c.value(.tracks, default: d.tracks)
+        font = try c.value(.font, default: d.font)
+        fontSize = try c.decodeIfPresent(Int.self, forKey: .fontSize)
+        timeZone = try c.value(.timeZone, default: d.timeZone)
+        showFrameNumber = try c.value(.showFrameNumber, default: d.showFrameNumber)
+        readingsFile = try c.decodeIfPresent(String.self, forKey: .readingsFile)
+    }
+
+    /// Everything that would make the composite wrong, found before recording starts.
+    func validate(cameras: [String], fail: (String) -> ConfigError) throws {
+        guard width >= 160, height >= 120, width % 2 == 0, height % 2 == 0, width <= 7680, height <= 4320 else {
+            throw fail("composite size \(width)x\(height) must be even, 160x120 to 7680x4320")
+        }
+        guard (1...120).contains(frameRate) else { throw fail("composite.frameRate must be 1 to 120, not \(frameRate)") }
+        guard cameras.contains(main) else {
+            throw fail("composite.main is camera '\(main)', which is not configured (cameras: \(cameras.joined(separator: ", ")))")
+        }
+        if let inset {
+            guard cameras.contains(inset) else {
+                throw fail("composite.inset is camera '\(inset)', which is not configured (cameras: \(cameras.joined(separator: ", ")))")
+            }
+            guard ["top-left", "top-right", "bottom-left", "bottom-right"].contains(insetPosition) else {
+                throw fail("composite.insetPosition must be top-left, top-right, bottom-left or bottom-right, not '\(insetPosition)'")
+            }
+            let (w, h) = resolvedInsetSize
+            let (x, y) = insetOrigin
+            guard w >= 16, h >= 16, border >= 0, insetMargin >= 0, x >= 0, y >= 0,
+                  x + w + 2 * border <= width, y + h + 2 * border <= height else {
+                throw fail("composite layout does not fit: inset \(w)x\(h) with border \(border) and margin \(insetMargin) at \(insetPosition) is outside the \(width)x\(height) frame")
+            }
+        }
+        guard Self.trackChoices.contains(tracks) else {
+            throw fail("composite.tracks must be \(Self.trackChoices.joined(separator: " or ")), not '\(tracks)'")
+        }
+        guard FileManager.default.isReadableFile(atPath: font) else {
+            throw fail("composite.font \(font) does not exist or is not readable (Debian's fonts-dejavu-core has /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf)")
+        }
+        guard TimeZone(identifier: timeZone) != nil else { throw fail("composite.timeZone '\(timeZone)' is not a known time zone (e.g. UTC, Europe/Berlin)") }
+        guard resolvedFontSize >= 8, resolvedFontSize * 2 < height else { throw fail("composite.fontSize \(resolvedFontSize) does not fit the frame") }
+    }
+}
+
+extension RoomConfig.Daemon {
+    enum CodingKeys: String, CodingKey, CaseIterable { case spool, key, socket, socketGroup, reserveMegabytes }
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        spool = try c.value(.spool, default: d.spool)
+        key = try c.value(.key, default: d.key)
+        socket = try c.value(.socket, default: d.socket)
+        socketGroup = c.contains(.socketGroup) ? try c.decodeIfPresent(String.self, forKey: .socketGroup) : d.socketGroup
+        reserveMegabytes = try c.value(.reserveMegabytes, default: d.reserveMegabytes)
     }
 }
 
@@ -212,7 +353,7 @@ extension RoomConfig.Room {
 }
 
 extension RoomConfig.Camera {
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat, controls }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat, failAfterSeconds, controls }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -224,6 +365,7 @@ extension RoomConfig.Camera {
         frameRate = try c.value(.frameRate, default: d.frameRate)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         pixelFormat = try c.decodeIfPresent(String.self, forKey: .pixelFormat)
+        failAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .failAfterSeconds)
         controls = try c.decodeIfPresent([String: Int].self, forKey: .controls)
     }
 }

@@ -92,7 +92,9 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
             try writer.appendEvent(EventRecord(kind: .droppedFrames, atMicros: t / 1000, source: source,
                                                details: "\(count) buffer(s) dropped: \(reason)"))
         case let .sourceFailed(source, t, message):
-            try writer.appendEvent(EventRecord(kind: .other, atMicros: t / 1000, source: source, details: "source failed: \(message)"))
+            // The session goes on without this device; its own track ends here (the timeline has no hole).
+            try writer.appendEvent(EventRecord(kind: .deviceGap, atMicros: t / 1000, source: source,
+                                               details: "\(source) stopped delivering after \(Double(t / 1000) / 1e6) s: \(message)"))
         case let .marker(text, t):
             try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
         case let .clockCorrected(source, t, ppm, corrected, startOffset, endOffset):

@@ -54,3 +54,17 @@ enum Output {
         FileHandle.standardError.write(Data("sealrec: \(message)\n".utf8))
     }
 }
+
+/// Runs a verb and turns its errors into exit statuses: a usage mistake prints the usage and exits 2;
+/// anything else prints its one-line message and exits `failureStatus`.
+func runCommand(usage: String, failureStatus: Int32 = 1, _ body: () throws -> Int32) -> Int32 {
+    do {
+        return try body()
+    } catch let e as UsageError {
+        Output.error("\(e)\nusage:\n\(usage)")
+        return 2
+    } catch {
+        Output.error("\(error)")
+        return failureStatus
+    }
+}

@@ -13,7 +13,7 @@ enum RecordCommand {
         """
 
     static func run(_ argv: [String]) -> Int32 {
-        do {
+        runCommand(usage: usage, failureStatus: 2) {
             let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant"],
                                      switchFlags: ["--fast"])
             guard args.positional.isEmpty else { throw UsageError("unexpected argument \(args.positional[0])") }
@@ -41,19 +41,17 @@ enum RecordCommand {
             AVLog.quiet()
             let sealer = Sealer(folder: out, key: key, metadata: metadata, config: config)
             let session = try RecordingSession(config: config, folder: out,
-                                               options: .init(fast: args.has("--fast"), durationSeconds: duration),
+                                               options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let signals = SignalStopper { session.stop() }
             session.start()
             let result = session.wait()
             signals.cancel()
+            if let cpu = session.compositorCPUSeconds, result.durationSeconds > 0 {
+                print("compositor: \(Double(Int(cpu * 1000)) / 1000) CPU s for \(result.durationSeconds) s recorded "
+                      + "(\(Double(Int(cpu / result.durationSeconds * 1000)) / 10) % of one core)")
+            }
             return report(result, folder: out, sessionID: metadata.sessionID, key: key)
-        } catch let e as UsageError {
-            Output.error("\(e)\nusage: \(usage)")
-            return 2
-        } catch {
-            Output.error("\(error)")
-            return 2
         }
     }
 

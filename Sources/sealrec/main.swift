@@ -5,6 +5,14 @@ usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
   keygen   make a room key pair: sealrec keygen --out DIR
   verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
+  start    start recording in the room (through the daemon): [--case ID] [--participant ROLE=NAME ...]
+  stop     stop and seal the room's recording
+  status   the room's state: [--watch] [--json]
+  mark     add a marker to the running session: mark TEXT
+  grant    mint an access code (and QR) for a reviewer
+  fetch    fetch a session with an access code and verify it
+  revoke   revoke an access code
+  grants   list a session's grants
   devices  list cameras and microphones with their stable names: sealrec devices [--json]
   help     this text
 """
@@ -17,6 +25,8 @@ case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
 case "seal-folder": status = runSealFolder(rest)
+case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
+case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)
 case "devices": status = DevicesCommand.run(rest)
 case "help", "--help", "-h", nil:
     print(usage)

@@ -33,6 +33,14 @@ import Testing
         (#"{"microphones": [{"channels": 9}]}"#, "channels must be 1 to 8"),
         (#"{"video": {"crf": 99}}"#, "video.crf must be 0 to 51"),
         (#"{"segmentSeconds": 4"#, "not valid JSON"),
+        (#"{"composite": {"main": "nobody"}}"#, "composite.main is camera 'nobody', which is not configured (cameras: cam1)"),
+        (#"{"composite": {"inset": "ghost"}}"#, "composite.inset is camera 'ghost', which is not configured"),
+        (#"{"cameras": [{"name": "cam1"}, {"name": "cam2"}], "composite": {"inset": "cam2", "insetWidth": 1300}}"#, "composite layout does not fit"),
+        (#"{"cameras": [{"name": "cam1"}, {"name": "cam2"}], "composite": {"inset": "cam2", "insetPosition": "middle"}}"#, "insetPosition must be"),
+        (#"{"composite": {"font": "/nonexistent/Comic.ttf"}}"#, "composite.font /nonexistent/Comic.ttf does not exist"),
+        (#"{"composite": {"timeZone": "Mars/Olympus"}}"#, "composite.timeZone 'Mars/Olympus' is not a known time zone"),
+        (#"{"composite": {"tracks": "everything"}}"#, "composite.tracks must be"),
+        (#"{"composite": {"mian": "cam1"}}"#, "unknown key 'composite.mian'"),
     ])
     func invalidConfigsNameTheProblem(json: String, expected: String) {
         #expect {

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
 import SealrecPipeline
+import SealrecSeal
 import TestSupport
 
 @Suite struct RecorderTests {
     @Test func oneCameraOneMicrophoneSegmentsAreWholeAndPlayable() throws {
         let rec = Recording.oneByOne
         #expect(rec.reason == .stopped)
+        #expect(rec.verification.verdict == .verified, "\(rec.verification.text())")
         #expect(rec.segments.map(\.fileName) == ["seg-00000.mp4", "seg-00001.mp4", "seg-00002.mp4"])
         for path in rec.segmentPaths {
             let decode = try Probe.decodeErrors(path)

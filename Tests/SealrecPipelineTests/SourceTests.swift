@@ -46,7 +46,7 @@ import TestSupport
         let dir = Scratch("rawbad")
         defer { dir.remove() }
         let yuv = dir.file("bad.yuv")
-        FileManager.default.createFile(atPath: yuv, contents: Data(count: 320 * 240 * 2 * 3 + 17))
+        #expect(FileManager.default.createFile(atPath: yuv, contents: Data(count: 320 * 240 * 2 * 3 + 17)))
         var config = RoomConfig()
         config.cameras[0].source = .raw; config.cameras[0].path = yuv; config.cameras[0].pixelFormat = "yuyv422"
         config.cameras[0].width = 320; config.cameras[0].height = 240

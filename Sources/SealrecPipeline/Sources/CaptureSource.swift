@@ -43,8 +43,7 @@ public struct SourceDescription: Sendable, Codable, Equatable {
 open class CaptureSource: @unchecked Sendable {
     public let name: String
     public let kind: MediaKind
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: Worker?
     private let stateLock = NSLock()
     private var stopRequested = false
     private var failureValue: Error?
@@ -66,36 +65,37 @@ open class CaptureSource: @unchecked Sendable {
     /// The error that ended this source early, if any.
     public var failure: Error? { stateLock.lock(); defer { stateLock.unlock() }; return failureValue }
 
-    public func start(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
-        let t = Thread { [self] in
-            self.loop(output: output, context: context)
-            self.finished.signal()
-        }
-        t.name = "capture \(name)"
-        t.qualityOfService = .userInteractive
-        thread = t
-        t.start()
+    /// Called on the source's thread when it fails (device gone, read error), with the timeline
+    /// time of its last buffer: the session records it as an event.
+    public var onFailure: (@Sendable (Error, Int64) -> Void)?
+
+    /// Starts capturing into one queue per consumer (its own encoder, the compositor).
+    public func start(outputs: [BoundedQueue<CapturedBuffer>], context: CaptureContext) {
+        worker = Worker(name: "capture \(name)", qos: .userInteractive) { [self] in loop(outputs: outputs, context: context) }
     }
 
     public func stop() { stateLock.lock(); stopRequested = true; stateLock.unlock() }
     /// Device sources that wait for a device to return check this to stop promptly.
     var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
 
-    public func join() { if thread != nil { finished.wait(); finished.signal() } }
+    public func join() { worker?.join() }
 
-    private func loop(output: BoundedQueue<CapturedBuffer>, context: CaptureContext) {
-        defer { release(); output.close() }
+    private func loop(outputs: [BoundedQueue<CapturedBuffer>], context: CaptureContext) {
+        defer { release(); outputs.forEach { $0.close() } }
+        var last: Int64 = 0
         do {
             while !shouldStop {
                 guard var buffer = try next(context: context) else { return }
                 buffer.timelineTime = context.timeline.timelineTime(ofCapture: buffer.captureTime)
                 if let stop = context.timeline.stopTime, buffer.timelineTime >= stop { return }
                 guard buffer.timelineTime >= 0 else { continue }
-                // Real-time capture never waits for the encoder: a full queue drops and counts.
-                if context.paced { output.offer(buffer) } else { output.put(buffer) }
+                last = buffer.timelineTime
+                // Real-time capture never waits for a consumer: a full queue drops and counts.
+                for output in outputs { if context.paced { output.offer(buffer) } else { output.put(buffer) } }
             }
         } catch {
             stateLock.lock(); failureValue = error; stateLock.unlock()
+            onFailure?(error, last)
         }
     }
 }

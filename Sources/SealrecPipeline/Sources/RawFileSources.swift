@@ -44,6 +44,7 @@ public final class RawVideoSource: CaptureSource, @unchecked Sendable {
     public let width: Int, height: Int, frameRate: Int
     public let pixelFormat: PixelFormat
     private let pictureSize: Int
+    private let pool: FramePool
     private var frameNumber: Int64 = 0
     private var scratch: [UInt8] = []
 
@@ -54,6 +55,7 @@ public final class RawVideoSource: CaptureSource, @unchecked Sendable {
         self.pixelFormat = format
         self.width = width; self.height = height; self.frameRate = frameRate
         pictureSize = format.pictureSize(width: width, height: height)
+        pool = try FramePool(width: width, height: height, format: format)
         reader = try RawFileReader(path: path, unit: pictureSize, what: "\(width)x\(height) \(format) pictures")
         super.init(name: name, kind: .video)
     }
@@ -65,7 +67,7 @@ public final class RawVideoSource: CaptureSource, @unchecked Sendable {
     public override func next(context: CaptureContext) throws -> CapturedBuffer? {
         let capture = context.origin + frameNumber * 1_000_000_000 / Int64(frameRate)
         if context.paced { MonotonicClock.sleep(until: capture) }
-        let frame = try Frame.video(width: width, height: height, format: pixelFormat)
+        let frame = try pool.frame()
         // A packed picture whose rows have no padding is read straight into the frame: one copy, as ffmpeg does.
         let direct = frame.planeCount == 1 && frame.withPlane(0) { $1 * $2 == pictureSize }
         if direct {

@@ -12,6 +12,9 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
     private let index: Int
     private var frameNumber: Int64 = 0
     private var background: [[UInt8]] = []
+    private let pool: FramePool
+    /// Fail (as an unplugged camera would) once frames reach this timeline offset.
+    public var failAfterNanos: Int64?
 
     /// Luma/chroma of each camera's background, by camera index.
     static let palette: [(y: UInt8, u: UInt8, v: UInt8)] = [
@@ -21,7 +24,8 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
         (170, 44, 142),   // yellow-ish
     ]
 
-    public init(name: String, index: Int, width: Int, height: Int, frameRate: Int) {
+    public init(name: String, index: Int, width: Int, height: Int, frameRate: Int) throws {
+        pool = try FramePool(width: width, height: height, format: .yuv420p)
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -41,8 +45,11 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
         let n = frameNumber
         frameNumber += 1
         let capture = context.origin + offset(ofFrame: n)
+        if let failAfterNanos, offset(ofFrame: n) >= failAfterNanos {
+            throw ConfigError("camera \(name) disappeared (simulated failure after \(Double(failAfterNanos) / 1e9) s)")
+        }
         if context.paced { MonotonicClock.sleep(until: capture) }
-        let frame = try Frame.video(width: width, height: height, format: .yuv420p)
+        let frame = try pool.frame()
         draw(frame, number: n)
         return CapturedBuffer(frame: frame, captureTime: capture)
     }
@@ -58,7 +65,7 @@ public final class SyntheticVideoSource: CaptureSource, @unchecked Sendable {
                 }
                 background[plane].withUnsafeBufferPointer { src in
                     for row in 0..<rows {
-                        UnsafeMutableBufferPointer(rebasing: bytes[(row * stride)..<(row * stride + columns)])
+                        _ = UnsafeMutableBufferPointer(rebasing: bytes[(row * stride)..<(row * stride + columns)])
                             .update(fromContentsOf: src[(row * columns)..<((row + 1) * columns)])
                     }
                 }

@@ -10,12 +10,15 @@ class EncodeStage: @unchecked Sendable {
     let input: BoundedQueue<CapturedBuffer>
     let output: BoundedQueue<MuxItem>
     let clock: SegmentClock
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: Worker?
     private var reportedDrops = 0
     /// Drops decided here (not by the queue), e.g. two frames on one frame slot.
     var localDrops = 0
     private(set) var failure: Error?
+    private let dropLock = NSLock()
+    private var totalDrops = 0
+    /// Buffers this track lost so far (queue overflow and frame-slot collisions).
+    var dropCount: Int { dropLock.lock(); defer { dropLock.unlock() }; return totalDrops }
 
     init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
          output: BoundedQueue<MuxItem>, clock: SegmentClock) {
@@ -24,16 +27,10 @@ class EncodeStage: @unchecked Sendable {
     }
 
     func start() {
-        let t = Thread { [self] in
-            self.run()
-            self.finished.signal()
-        }
-        t.name = "encode \(sourceName)"
-        thread = t
-        t.start()
+        worker = Worker(name: "encode \(sourceName)") { [self] in run() }
     }
 
-    func join() { if thread != nil { finished.wait(); finished.signal() } }
+    func join() { worker?.join() }
 
     /// Encodes one buffer (sending zero or more frames to the encoder).
     func consume(_ buffer: CapturedBuffer) throws { fatalError("subclass") }
@@ -74,6 +71,7 @@ class EncodeStage: @unchecked Sendable {
 
     private func reportDrops(at t: Int64) {
         let total = input.dropped + localDrops
+        dropLock.lock(); totalDrops = total; dropLock.unlock()
         if total > reportedDrops {
             output.put(.event(.dropped(source: sourceName, count: total - reportedDrops, timelineNanos: t,
                                        reason: "capture queue full or frame slot taken")))
@@ -138,6 +136,7 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     private let rate: Int64
     /// Device microphones only: their sample clock is steered to their capture timestamps.
     private var clockSync: AudioClockSync?
+    let level = LevelMeter()
 
     init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
          output: BoundedQueue<MuxItem>, clock: SegmentClock, followCaptureClock: Bool = false) {
@@ -157,7 +156,9 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
             if clockSync != nil { try resampler!.compensate(delta: 0, distance: 0) }
         }
         try followCaptureClock(buffer)
-        fifo!.append(try resampler!.convert(f))
+        let converted = try resampler!.convert(f)
+        level.measure(converted, windowSamples: Int(rate))
+        fifo!.append(converted)
         let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
         while fifo!.count >= size { try encodeFrame(samples: size) }
     }
@@ -249,5 +250,35 @@ struct SampleFifo {
         }
         count -= n
         return frame
+    }
+}
+
+/// Peak level of a microphone over about a second, for the room's level bar and `status`.
+final class LevelMeter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var windowPeak: Float = 0
+    private var windowCount = 0
+    private var published: Float?
+
+    /// Takes float samples (the encoder's input format for AAC); other formats are not metered.
+    func measure(_ frame: Frame, windowSamples: Int) {
+        guard frame.sampleFormat == .floatPlanar || frame.sampleFormat == .float, frame.sampleCount > 0 else { return }
+        var peak: Float = 0
+        frame.withSamples(0) { raw in
+            for v in raw.bindMemory(to: Float.self) { peak = max(peak, abs(v)) }
+        }
+        lock.lock(); defer { lock.unlock() }
+        windowPeak = max(windowPeak, peak)
+        windowCount += frame.sampleCount
+        if windowCount >= windowSamples {
+            published = windowPeak
+            windowPeak = 0
+            windowCount = 0
+        }
+    }
+
+    var peakDBFS: Double? {
+        lock.lock(); defer { lock.unlock() }
+        return published.map { $0 > 0 ? max(-120, 20 * log10(Double($0))) : -120 }
     }
 }

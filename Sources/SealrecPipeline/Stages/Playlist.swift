@@ -3,9 +3,19 @@ import Foundation
 /// The session's HLS playlist. Each segment is a self-contained fMP4 file, so each gets its own
 /// EXT-X-MAP pointing at its own init section (a byte range of the same file) and a byte range for
 /// its media; ordinary HLS players then play the whole session as one timeline.
-struct Playlist {
+public struct Playlist {
     let path: String
     let targetSeconds: Int
+
+    public init(folder: String, targetSeconds: Int) {
+        path = folder + "/index.m3u8"
+        self.targetSeconds = targetSeconds
+    }
+
+    init(path: String, targetSeconds: Int) {
+        self.path = path
+        self.targetSeconds = targetSeconds
+    }
 
     func render(_ segments: [ClosedSegment], ended: Bool) -> String {
         let target = max(targetSeconds, Int((segments.map { Double($0.durationNanos) / 1e9 }.max() ?? 0).rounded(.up)))
@@ -27,7 +37,7 @@ struct Playlist {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    func write(_ segments: [ClosedSegment], ended: Bool) throws {
+    public func write(_ segments: [ClosedSegment], ended: Bool) throws {
         try Posix.writeFileAtomically(Data(render(segments, ended: ended).utf8), to: path)
     }
 }

@@ -5,14 +5,16 @@ import SealrecAV
 /// fragmented-MP4 file per segment with every track, and closes a segment once every track has
 /// moved past it. Runs on its own thread; all observer calls happen here, in order.
 final class SegmentMuxer: @unchecked Sendable {
-    /// fMP4 that stands alone: empty moov (no seeking back), 1 s fragments (a crash loses at most
-    /// the fragment being written), and absolute decode times (frag_discont, no edit list, no
+    /// fMP4 that stands alone: empty moov (no seeking back), half-second fragments (a crash loses
+    /// the fragment being written plus what is inside the encoder: under a second), and absolute decode times (frag_discont, no edit list, no
     /// shifting) so each segment carries its true place on the session timeline.
     static let muxerOptions: [String: String] = [
         "movflags": "empty_moov+default_base_moof+frag_discont",
-        "frag_duration": "1000000",
+        "frag_duration": "500000",
         "use_editlist": "0",
         "avoid_negative_ts": "disabled",
+        // Hand each finished fragment to the file at once instead of holding it in AVIO's buffer.
+        "flush_packets": "1",
     ]
 
     private struct OpenSegment {
@@ -33,6 +35,8 @@ final class SegmentMuxer: @unchecked Sendable {
     private var trackSegment: [Int]
     private var ended: [Int64?]
     private var started = false
+    /// Events that arrive before the first packet (a marker right at start) wait for the record to exist.
+    private var earlyEvents: [PipelineEvent] = []
     private(set) var closed: [ClosedSegment] = []
 
     init(folder: String, encoders: [Encoder], clock: SegmentClock, timeline: Timeline,
@@ -58,9 +62,10 @@ final class SegmentMuxer: @unchecked Sendable {
                 trackSegment[track] = index
                 let segment = try segment(index)
                 try segment.writer.write(packet, stream: track, timeBase: timeBase)
+                try segment.file.syncIfDue()
                 try closeSegmentsAllTracksPassed()
             case let .event(event):
-                try observer?.pipelineEvent(event)
+                if started { try observer?.pipelineEvent(event) } else { earlyEvents.append(event) }
             case let .trackEnded(track, endNanos):
                 ended[track] = endNanos
                 try closeSegmentsAllTracksPassed()
@@ -69,7 +74,7 @@ final class SegmentMuxer: @unchecked Sendable {
     }
 
     /// Closes what is still open and records how the session ended. Safe after a failed `run`.
-    func finish(reason: EndReason, message: String?) throws {
+    func finish(reason: StopReason, message: String?) throws {
         var firstError: Error?
         for index in open.keys.sorted() {
             do { try close(index, last: true) } catch { firstError = firstError ?? error; open[index] = nil }
@@ -87,6 +92,8 @@ final class SegmentMuxer: @unchecked Sendable {
         guard !started else { return }
         started = true
         try observer?.sessionStarted(start())
+        for e in earlyEvents { try observer?.pipelineEvent(e) }
+        earlyEvents = []
     }
 
     private func segment(_ index: Int) throws -> OpenSegment {

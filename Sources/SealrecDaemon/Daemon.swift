@@ -1,0 +1,85 @@
+import Foundation
+import SealrecAV
+import SealrecPipeline
+
+/// `sealrecd --config FILE`: runs the room until SIGTERM. Startup order matters: recover what a
+/// crash left, resume recording if the room was recording, open the socket, then tell systemd READY.
+public enum Daemon {
+    public static func main(_ argv: [String]) -> Int32 {
+        guard argv.count == 2, argv[0] == "--config" else {
+            Log.error("usage: sealrecd --config FILE")
+            return 2
+        }
+        let configPath = argv[1]
+        AVLog.quiet()
+        let config: RoomConfig
+        let controller: RoomController
+        do {
+            config = try RoomConfig.load(path: configPath)
+            controller = try RoomController(config: config)
+        } catch {
+            Log.error("cannot start: \(error)")
+            return 1
+        }
+        Log.notice("\(SealrecVersionString) for room \(config.room.id) (\(config.room.name)); spool \(config.daemon.spool)")
+        if let (metadata, outcome) = controller.recoverInterrupted() {
+            Log.warning("the room was recording \(metadata.sessionID) when the daemon stopped: resuming in a new, linked session")
+            let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: outcome)
+            if !r.ok { Log.error("resume failed: \(r.error ?? "?")") }
+        }
+        let server: ControlServer
+        do {
+            server = try ControlServer(path: config.daemon.socket, group: config.daemon.socketGroup) { controller.handle($0) }
+        } catch {
+            Log.error("cannot open control socket: \(error)")
+            if controller.currentState == .recording { _ = controller.stop(reason: .error) }
+            return 1
+        }
+        server.start()
+        SystemdNotifier.ready("\(controller.currentState.rawValue)")
+        Log.notice("ready: control socket \(config.daemon.socket)")
+
+        let done = DispatchSemaphore(value: 0)
+        let signals = SignalHandlers()
+        signals.on(SIGTERM) { Log.notice("SIGTERM: stopping"); done.signal() }
+        signals.on(SIGINT) { Log.notice("SIGINT: stopping"); done.signal() }
+        signals.on(SIGHUP) {
+            SystemdNotifier.reloading()
+            do { _ = controller.reload(try RoomConfig.load(path: configPath)) } catch { Log.error("reload: \(error)") }
+            SystemdNotifier.status(controller.currentState.rawValue)
+            SystemdNotifier.ready(controller.currentState.rawValue)
+        }
+        let ticker = Thread {
+            let period = SystemdNotifier.watchdogInterval.map { min(1.0, $0 / 3) } ?? 1.0
+            while true {
+                Thread.sleep(forTimeInterval: period)
+                if controller.tick() { SystemdNotifier.watchdog() } else { Log.error("watchdog: the recording pipeline made no progress; withholding the ping") }
+            }
+        }
+        ticker.name = "tick"
+        ticker.start()
+        done.wait()
+        SystemdNotifier.stopping()
+        server.stop()
+        if controller.currentState == .recording {
+            let r = controller.stop(reason: .stopped)
+            Log.notice("sealed \(r.session ?? "?") on shutdown: \(r.ok ? "verified" : (r.error ?? "not verified"))")
+        }
+        return 0
+    }
+}
+
+public let SealrecVersionString = "sealrecd 0.1.0"
+
+/// Signal handling on a dispatch queue (never in async-signal context).
+public final class SignalHandlers: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    public init() {}
+    public func on(_ sig: Int32, _ handler: @escaping @Sendable () -> Void) {
+        signal(sig, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        s.setEventHandler(handler: handler)
+        s.resume()
+        sources.append(s)
+    }
+}

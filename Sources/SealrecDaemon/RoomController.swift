@@ -1,0 +1,300 @@
+import Foundation
+import SealrecCrypto
+import SealrecPipeline
+import SealrecRoom
+import SealrecSeal
+
+/// The room: at most one session at a time, through an explicit state machine
+/// (idle → starting → recording → stopping → sealed; failed), driven by control requests.
+public final class RoomController: @unchecked Sendable {
+    public enum State: String, Sendable { case idle, starting, recording, stopping, sealed, failed }
+
+    private struct Current {
+        let id: String
+        let folder: String
+        let metadata: SessionMetadata
+        let session: RecordingSession
+        let requestedAt: Int64
+        let progress: ProgressObserver
+    }
+
+    private let lock = NSLock()
+    private(set) var config: RoomConfig
+    private let key: RoomKey
+    private var state: State = .idle
+    private var current: Current?
+    private var lastSession: (id: String, reason: String, verification: String, folder: String)?
+    private var failure: String?
+    public let sessionsFolder: String
+    private var currentMarker: String { config.daemon.spool + "/current.json" }
+
+    /// Loads the room key (refusing a missing or exposed one) and prepares the spool.
+    public init(config: RoomConfig) throws {
+        self.config = config
+        do { key = try RoomKey.load(from: URL(fileURLWithPath: config.daemon.key)) } catch {
+            throw ConfigError("room key: \(error)")
+        }
+        sessionsFolder = config.daemon.spool + "/sessions"
+        try FileManager.default.createDirectory(atPath: sessionsFolder, withIntermediateDirectories: true)
+    }
+
+    public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
+
+    private func transition(_ to: State, _ note: String) {
+        Log.notice("state \(state.rawValue) -> \(to.rawValue): \(note)")
+        state = to
+        SystemdNotifier.status("\(to.rawValue)\(current.map { " \($0.id)" } ?? "")")
+    }
+
+    // MARK: - Requests
+
+    public func handle(_ request: ControlRequest) -> ControlReply {
+        switch request {
+        case let .start(caseNumber, participants): return start(caseNumber: caseNumber, participants: participants)
+        case .stop: return stop(reason: .stopped)
+        case .status: return status()
+        case let .mark(text): return mark(text)
+        }
+    }
+
+    /// Idempotent: a press while recording answers with the running session.
+    public func start(caseNumber: String?, participants: [String], continuing previous: SessionRecovery.Outcome? = nil) -> ControlReply {
+        let requestedAt = MonotonicClock.now()
+        lock.lock()
+        if let c = current, state == .recording || state == .starting {
+            lock.unlock()
+            var r = status()
+            r.alreadyRecording = true
+            r.session = c.id
+            return r
+        }
+        guard state != .stopping else { lock.unlock(); return .failure("a session is being sealed; press start again in a moment") }
+        let metadata = SessionMetadata(sessionID: SessionMetadata.newSessionID(room: config.room.id),
+                                       caseNumber: caseNumber, participants: participants)
+        do { try metadata.validate() } catch { lock.unlock(); return .failure("start refused: \(error)") }
+        let free = DiskSpace.freeBytes(config.daemon.spool) ?? 0
+        let reserve = Int64(config.daemon.reserveMegabytes) * 1_048_576
+        guard free > reserve else {
+            lock.unlock()
+            Log.warning("start refused: \(free / 1_048_576) MB free in \(config.daemon.spool), reserve is \(config.daemon.reserveMegabytes) MB")
+            return .failure("start refused: only \(free / 1_048_576) MB free on the spool disk, below the \(config.daemon.reserveMegabytes) MB reserve")
+        }
+        transition(.starting, metadata.sessionID)
+        let folder = sessionsFolder + "/" + metadata.sessionID
+        do {
+            try writeCurrentMarker(metadata)
+            let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config)
+            let progress = ProgressObserver(next: sealer)
+            let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
+            session.start()
+            if let previous {
+                // The record of the new session says what it continues and how long the gap was.
+                let gap = previous.lastGoodUTC.map { String(format: "%.3f", Date().timeIntervalSince($0)) } ?? "unknown"
+                session.mark("continues interrupted session \((previous.folder as NSString).lastPathComponent); " +
+                             "its last good media ended at \(previous.lastGoodUTC.map(RFC3339.format) ?? "unknown"); gap about \(gap) s")
+            }
+            current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
+                              requestedAt: requestedAt, progress: progress)
+            failure = nil
+            transition(.recording, metadata.sessionID)
+            lock.unlock()
+            var r = status()
+            r.session = metadata.sessionID
+            return r
+        } catch {
+            try? FileManager.default.removeItem(atPath: currentMarker)
+            failure = "\(error)"
+            transition(.failed, "start failed: \(error)")
+            lock.unlock()
+            return .failure("start failed: \(error)")
+        }
+    }
+
+    /// Ends the session, waits until it is sealed, verifies it and answers with the summary.
+    public func stop(reason: StopReason) -> ControlReply {
+        lock.lock()
+        guard let c = current, state == .recording else {
+            let s = state
+            lock.unlock()
+            return .failure("not recording (state: \(s.rawValue))")
+        }
+        transition(.stopping, "\(c.id) (\(reason.rawValue))")
+        lock.unlock()
+        c.session.stop(reason: reason)
+        return finish(c)
+    }
+
+    /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.
+    private func finish(_ c: Current) -> ControlReply {
+        let result = c.session.wait()
+        let report = Verifier.verify(folder: URL(fileURLWithPath: c.folder), trusted: [key.publicKey])
+        lock.lock()
+        try? FileManager.default.removeItem(atPath: currentMarker)
+        lastSession = (c.id, result.reason.rawValue, report.text(), c.folder)
+        current = nil
+        if report.verdict == .verified {
+            transition(.sealed, "\(c.id): \(result.segments.count) segments, \(String(format: "%.1f", result.durationSeconds)) s, \(result.reason.rawValue)")
+        } else {
+            failure = "session \(c.id) did not verify"
+            transition(.failed, "\(c.id) did not verify:\n\(report.text())")
+        }
+        if let f = result.failure { Log.warning("session \(c.id): \(f)") }
+        lock.unlock()
+        var r = ControlReply(ok: report.verdict == .verified, error: report.verdict == .verified ? nil : "session did not verify")
+        r.state = currentState.rawValue
+        r.session = c.id
+        r.sessionFolder = c.folder
+        r.lastEndReason = result.reason.rawValue
+        r.verification = report.text()
+        r.segmentsSealed = result.segments.count
+        r.elapsedSeconds = result.durationSeconds
+        return r
+    }
+
+    public func mark(_ text: String) -> ControlReply {
+        lock.lock(); defer { lock.unlock() }
+        guard let c = current, state == .recording else { return .failure("not recording (state: \(state.rawValue)); a marker needs a session") }
+        c.session.mark(text)
+        Log.info("marker in \(c.id): \(text)")
+        var r = ControlReply(ok: true)
+        r.session = c.id
+        r.state = state.rawValue
+        return r
+    }
+
+    public func status() -> ControlReply {
+        lock.lock(); defer { lock.unlock() }
+        var r = ControlReply(ok: true)
+        r.state = state.rawValue
+        var warnings: [String] = []
+        let free = DiskSpace.freeBytes(config.daemon.spool)
+        r.freeDiskBytes = free
+        let reserve = Int64(config.daemon.reserveMegabytes) * 1_048_576
+        if let c = current {
+            r.session = c.id
+            r.sessionFolder = c.folder
+            if let zero = c.session.timeline.zero {
+                r.elapsedSeconds = Double(MonotonicClock.now() - zero) / 1e9
+                r.startLatencyMs = Double(zero - c.requestedAt) / 1e6
+            }
+            r.segmentsSealed = c.progress.segments
+            r.droppedBuffers = c.session.droppedBuffers
+            r.audioLevels = c.session.audioLevels
+            if r.droppedBuffers! > 0 { warnings.append("\(r.droppedBuffers!) buffer(s) dropped in this session") }
+        }
+        if let free {
+            let hourly = bytesPerHour()
+            r.hoursOfRecordingLeft = max(0, Double(free - reserve)) / hourly
+            if r.hoursOfRecordingLeft! < 2 { warnings.append(String(format: "disk: about %.1f h of recording left", r.hoursOfRecordingLeft!)) }
+        }
+        if !SystemClockStatus.isSynchronized { warnings.append("system clock is not NTP-synchronised") }
+        if let failure { warnings.append(failure) }
+        r.warnings = warnings
+        if let l = lastSession { r.lastSession = l.id; r.lastEndReason = l.reason; r.verification = l.verification }
+        return r
+    }
+
+    /// Recording rate: what the running session has written so far, else an estimate from the room.
+    private func bytesPerHour() -> Double {
+        if let c = current, let zero = c.session.timeline.zero, c.progress.bytes > 0 {
+            let seconds = Double(MonotonicClock.now() - zero) / 1e9
+            if seconds > 5 { return Double(c.progress.bytes) / seconds * 3600 }
+        }
+        // About 2 Mbit/s per camera at the default quality, plus sound.
+        return Double(config.cameras.count) * 0.9e9 + Double(config.microphones.count) * 0.06e9 + 1
+    }
+
+    // MARK: - Housekeeping
+
+    /// Called about once a second: ends a session that ended by itself, stops before the disk
+    /// fills. Returns whether the recording loop is healthy (for the watchdog).
+    public func tick() -> Bool {
+        lock.lock()
+        let c = current
+        let s = state
+        let reserve = Int64(config.daemon.reserveMegabytes) * 1_048_576
+        lock.unlock()
+        guard let c, s == .recording else { return true }
+        if c.session.hasEnded {
+            Log.warning("session \(c.id) ended by itself")
+            lock.lock(); transition(.stopping, "\(c.id) ended by itself"); lock.unlock()
+            _ = finish(c)
+            return true
+        }
+        if let free = DiskSpace.freeBytes(config.daemon.spool), free < reserve {
+            Log.error("disk: \(free / 1_048_576) MB free, below the \(config.daemon.reserveMegabytes) MB reserve: stopping \(c.id)")
+            DispatchQueue.global().async { _ = self.stop(reason: .diskFull) }
+            return true
+        }
+        // Healthy while segments keep closing; a stalled pipeline stops the pings.
+        let stalledFor = Double(MonotonicClock.now() - c.progress.lastProgress) / 1e9
+        return stalledFor < Double(config.segmentSeconds) * 2 + 10
+    }
+
+    /// SIGHUP: a new room configuration, taken only between sessions.
+    public func reload(_ newConfig: RoomConfig) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard current == nil else { Log.warning("reload deferred: a session is recording"); return false }
+        config = newConfig
+        Log.notice("configuration reloaded")
+        return true
+    }
+
+    /// Finds sessions a crash left open and closes them as interrupted. Returns the one that was
+    /// recording when the daemon died (its metadata and outcome), so recording can resume at once.
+    public func recoverInterrupted() -> (SessionMetadata, SessionRecovery.Outcome)? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: sessionsFolder)) ?? []
+        var recovered: [String: SessionRecovery.Outcome] = [:]
+        for name in names.sorted() where SessionRecovery.isUnclosed(sessionsFolder + "/" + name) {
+            do {
+                let outcome = try SessionRecovery.recover(folder: sessionsFolder + "/" + name, key: key)
+                Log.warning("recovered interrupted session \(name): salvaged \(outcome.salvaged), last good media at \(Double(outcome.lastGoodMicros) / 1e6) s")
+                recovered[name] = outcome
+            } catch {
+                Log.error("could not recover session \(name): \(error)")
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: currentMarker),
+              let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let id = o["session"] as? String else { return nil }
+        try? FileManager.default.removeItem(atPath: currentMarker)
+        guard let outcome = recovered[id] else { return nil }
+        return (SessionMetadata(sessionID: id, caseNumber: o["case"] as? String, participants: o["participants"] as? [String] ?? []), outcome)
+    }
+
+    /// Marks the session being recorded, so a restart knows the room was recording when it died.
+    private func writeCurrentMarker(_ m: SessionMetadata) throws {
+        var o: [String: Any] = ["session": m.sessionID, "participants": m.participants]
+        if let c = m.caseNumber { o["case"] = c }
+        try Posix.writeFileAtomically(try JSONSerialization.data(withJSONObject: o), to: currentMarker)
+    }
+}
+
+/// Counts progress between the pipeline and the sealer: segments, bytes, last activity.
+final class ProgressObserver: SessionObserver, @unchecked Sendable {
+    private let next: SessionObserver
+    private let lock = NSLock()
+    private var segmentCount = 0
+    private var byteCount: Int64 = 0
+    private var last = MonotonicClock.now()
+    init(next: SessionObserver) { self.next = next }
+    var segments: Int { lock.lock(); defer { lock.unlock() }; return segmentCount }
+    var bytes: Int64 { lock.lock(); defer { lock.unlock() }; return byteCount }
+    var lastProgress: Int64 { lock.lock(); defer { lock.unlock() }; return last }
+    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch() }
+    func segmentClosed(_ segment: ClosedSegment) throws {
+        try next.segmentClosed(segment)
+        lock.lock(); segmentCount += 1; byteCount += segment.byteLength; last = MonotonicClock.now(); lock.unlock()
+    }
+    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event) }
+    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch() }
+    private func touch() { lock.lock(); last = MonotonicClock.now(); lock.unlock() }
+}
+
+public enum DiskSpace {
+    public static func freeBytes(_ path: String) -> Int64? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import SealrecAV
+import SealrecCrypto
+import SealrecPipeline
+import SealrecSeal
+
+/// After a crash, power cut or watchdog kill: closes a session whose manifest has no `end` entry.
+/// Sealed segments are never touched. A segment that was complete but not yet sealed is sealed; a
+/// segment that was being written keeps its complete fragments and loses only the one in progress;
+/// the session is closed as interrupted, with the time of its last good media.
+public enum SessionRecovery {
+    public struct Outcome: Sendable {
+        public let folder: String
+        public let salvaged: [String]
+        public let lastGoodMicros: Int64
+        public let utcAnchor: Date?
+        /// UTC instant of the last good media.
+        public var lastGoodUTC: Date? { utcAnchor.map { $0.addingTimeInterval(Double(lastGoodMicros) / 1e6) } }
+    }
+
+    /// Whether a session folder's manifest lacks its closing entry.
+    public static func isUnclosed(_ folder: String) -> Bool {
+        guard let text = try? String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8) else { return false }
+        let lines = text.split(separator: "\n")
+        return !(lines.last?.contains(#""type":"end""#) ?? false) || !text.hasSuffix("\n")
+    }
+
+    public static func recover(folder: String, key: RoomKey) throws -> Outcome {
+        let writer = try ManifestWriter.resume(folder: URL(fileURLWithPath: folder), key: key)
+        let manifest = try ManifestSummary(folder: folder)
+        let segmentMicros = manifest.segmentDurationMicros
+        var end = writer.timelineEndMicros
+        var salvaged: [String] = []
+        let names = (try FileManager.default.contentsOfDirectory(atPath: folder)).sorted()
+        // Unsealed whole files first (crash between rename and manifest write), then partial ones, in index order.
+        var candidates: [(index: Int, name: String, partial: Bool)] = []
+        for name in names {
+            guard name.hasPrefix("seg-"), let index = Int(name.dropFirst(4).prefix(5)) else { continue }
+            if name.hasSuffix(".mp4"), !manifest.files.contains(name) { candidates.append((index, name, false)) }
+            if name.hasSuffix(".mp4.partial") { candidates.append((index, name, true)) }
+        }
+        for c in candidates.sorted(by: { $0.index < $1.index }) {
+            let path = folder + "/" + c.name
+            var finalName = c.name
+            if c.partial {
+                let scan = try FragmentScanner(path: path)
+                guard scan.completeFragments > 0 else { continue }  // nothing decodable: left as .partial, unlisted
+                if truncate(path, off_t(scan.completeLength)) != 0 { throw SystemError("truncate", path: path) }
+                finalName = String(c.name.dropLast(".partial".count))
+                let fd = try Posix.open(path, O_RDONLY)
+                try Posix.fsync(fd, path: path)
+                try Posix.close(fd, path: path)
+                try Posix.rename(path, folder + "/" + finalName)
+                try Posix.fsyncDirectory(folder)
+            }
+            let finalPath = folder + "/" + finalName
+            let start = Int64(c.index) * segmentMicros
+            let reader = try MediaReader(path: finalPath)
+            guard let mediaEnd = try reader.endTime(of: .video) ?? MediaReader(path: finalPath).endTime(of: .audio) else { continue }
+            let endMicros = Int64((mediaEnd * 1e6).rounded())
+            guard endMicros > start else { continue }
+            if start > end + manifest.frameDurationMicros {
+                // Fragments lost between two salvaged segments: a hole the record must declare.
+                try writer.appendEvent(EventRecord(kind: .other, atMicros: end, source: "recovery",
+                                                   details: "media lost in the crash before \(finalName)",
+                                                   gap: DeclaredGap(startMicros: end, durationMicros: start - end)))
+            }
+            let (length, digest) = try hash(finalPath)
+            try writer.appendSegment(SegmentRecord(fileName: finalName, byteLength: length, sha256: digest,
+                                                   startMicros: start, durationMicros: endMicros - start,
+                                                   wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(start) / 1e6)))
+            end = endMicros
+            salvaged.append(finalName)
+        }
+        try writer.close(reason: .interrupted, lastGoodMicros: end)
+        try? rewritePlaylist(folder: folder, segmentMicros: segmentMicros)
+        return Outcome(folder: folder, salvaged: salvaged, lastGoodMicros: end, utcAnchor: manifest.utcAnchor)
+    }
+
+    /// Reads a file once in large blocks, hashing it: salvage cannot have hashed while writing.
+    static func hash(_ path: String) throws -> (Int64, Digest) {
+        let fd = try Posix.open(path, O_RDONLY)
+        defer { close(fd) }
+        let hasher = SHA256Hasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
+            total += Int64(n)
+        }
+        return (total, hasher.finalize())
+    }
+
+    /// The playlist again, from the (now closed) manifest, with its end mark.
+    static func rewritePlaylist(folder: String, segmentMicros: Int64) throws {
+        let manifest = try ManifestSummary(folder: folder)
+        let segments = try manifest.segments.enumerated().map { i, s in
+            ClosedSegment(index: i, fileName: s.file, byteLength: s.bytes, sha256Hex: s.sha256,
+                          startNanos: s.startMicros * 1000, durationNanos: s.durationMicros * 1000,
+                          wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(s.startMicros) / 1e6),
+                          initSectionLength: Int64(try FragmentScanner(path: folder + "/" + s.file).initLength ?? 0))
+        }
+        try Playlist(folder: folder, targetSeconds: Int(segmentMicros / 1_000_000)).write(segments, ended: true)
+    }
+}
+
+/// What recovery needs from a manifest's lines (read as plain JSON; the verifier is the judge of validity).
+struct ManifestSummary {
+    struct Segment { let file: String; let bytes: Int64; let sha256: String; let startMicros: Int64; let durationMicros: Int64 }
+    var files: Set<String> = []
+    var segments: [Segment] = []
+    var utcAnchor: Date?
+    var segmentDurationMicros: Int64 = 4_000_000
+    var frameDurationMicros: Int64 = 40_000
+
+    init(folder: String) throws {
+        let text = try String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            switch o["type"] as? String {
+            case "session":
+                if let a = o["utc_anchor"] as? String { utcAnchor = RFC3339.parseMicroseconds(a).map(RFC3339.date(microseconds:)) }
+                if let s = o["segment_duration_us"] as? Int { segmentDurationMicros = Int64(s) }
+                if let f = o["frame_duration_us"] as? Int { frameDurationMicros = Int64(f) }
+            case "segment":
+                if let f = o["file"] as? String {
+                    files.insert(f)
+                    segments.append(Segment(file: f, bytes: Int64(o["bytes"] as? Int ?? 0), sha256: o["sha256"] as? String ?? "",
+                                            startMicros: Int64(o["start_us"] as? Int ?? 0), durationMicros: Int64(o["duration_us"] as? Int ?? 0)))
+                }
+            default: break
+            }
+        }
+    }
+}

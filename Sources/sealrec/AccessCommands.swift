@@ -1,0 +1,103 @@
+import Foundation
+import SealrecAccess
+import SealrecCrypto
+import SealrecPipeline
+import SealrecRoom
+import SealrecSeal
+
+/// `sealrec grant | fetch | revoke | grants`: access codes for approved reviewers.
+enum AccessCommands {
+    static let usage = """
+        sealrec grant SESSION_ID --to NAME [--role lawyer|judge|...] --expires 30d --store STORE --key ROOM_KEY [--qr-out PREFIX]
+        sealrec fetch CODE|QR-URI --from STORE --out DIR --trust ROOM_PUBKEY [--trust ...]
+        sealrec revoke CODE --store STORE --key ROOM_KEY [--reason TEXT]
+        sealrec grants SESSION_ID --store STORE --trust ROOM_PUBKEY
+        (STORE: a folder, the central store as mounted)
+        """
+
+    static func store(_ spec: String) throws -> GrantStore {
+        guard FileManager.default.fileExists(atPath: spec) else { throw UsageError("store \(spec) does not exist") }
+        return FolderGrantStore(root: spec)
+    }
+
+    static func trusted(_ paths: [String]) throws -> [RoomPublicKey] {
+        guard !paths.isEmpty else { throw UsageError("--trust ROOM_PUBKEY is needed: the room's public key, from the office") }
+        return try paths.map { p in
+            do { return try RoomPublicKey.load(from: URL(fileURLWithPath: p)) } catch { throw ConfigError("--trust \(p): \(error)") }
+        }
+    }
+
+    static func key(_ path: String) throws -> RoomKey {
+        do { return try RoomKey.load(from: URL(fileURLWithPath: path)) } catch { throw ConfigError("room key: \(error)") }
+    }
+
+    static func run(_ verb: String, _ argv: [String]) -> Int32 {
+        runCommand(usage: usage) {
+            let args = try Arguments(argv, valueFlags: ["--to", "--role", "--expires", "--store", "--key", "--qr-out", "--from", "--out",
+                                                        "--trust", "--reason"])
+            guard args.positional.count == 1 else { throw UsageError("\(verb) needs one \(verb == "fetch" || verb == "revoke" ? "CODE" : "SESSION_ID")") }
+            let subject = args.positional[0]
+            switch verb {
+            case "grant": return try grant(subject, args)
+            case "fetch": return try fetch(subject, args)
+            case "revoke":
+                let service = GrantService(store: try store(try args.required("--store")))
+                let code: AccessCode
+                do { code = try AccessCode.parse(subject) } catch { throw ConfigError("\(error)") }
+                let g = try service.revoke(code: code, reason: args.value("--reason") ?? "", key: try key(try args.required("--key")))
+                print("revoked the code of \(g.grantee) (\(g.role)) for session \(g.sessionID)")
+                return 0
+            default:
+                let service = GrantService(store: try store(try args.required("--store")))
+                let rows = try service.list(sessionID: subject, trusted: try trusted(args.all("--trust")))
+                if rows.isEmpty { print("no grants for session \(subject)") }
+                for r in rows {
+                    print("\(r.grant.grantID.prefix(12))  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(r.grant.role): \(r.grant.grantee)  "
+                          + "issued \(RFC3339UTC.compact(r.grant.issued))  expires \(RFC3339UTC.compact(r.grant.expires))  used \(r.uses)x (\(r.attempts) attempts)")
+                }
+                return 0
+            }
+        }
+    }
+
+    static func grant(_ session: String, _ args: Arguments) throws -> Int32 {
+        guard let validFor = parseDuration(try args.required("--expires")) else { throw UsageError("--expires takes e.g. 30d, 12h, 90m or 2w") }
+        let service = GrantService(store: try store(try args.required("--store")))
+        let minted = try service.mint(sessionID: session, grantee: try args.required("--to"), role: args.value("--role") ?? "reviewer",
+                                      validFor: validFor, key: try key(try args.required("--key")))
+        let qr = try QRCode(minted.uri.string)
+        let prefix = args.value("--qr-out") ?? "access-\(minted.code.description.prefix(4))"
+        try qr.png(scale: 8).write(to: URL(fileURLWithPath: prefix + ".png"))
+        try Data(qr.svg().utf8).write(to: URL(fileURLWithPath: prefix + ".svg"))
+        print("access code for \(minted.grant.grantee) (\(minted.grant.role)), session \(session), valid until \(RFC3339.format(minted.grant.expires)):")
+        print("")
+        print("    \(minted.code)")
+        print("")
+        print("QR: \(prefix).png, \(prefix).svg  (payload: \(minted.uri.string))")
+        print(qr.terminal())
+        print("The store keeps only a derived id of this code; write it down now.")
+        return 0
+    }
+
+    static func fetch(_ input: String, _ args: Arguments) throws -> Int32 {
+        let out = try args.required("--out")
+        if FileManager.default.fileExists(atPath: out), !((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).isEmpty {
+            throw UsageError("--out \(out) is not empty: fetch into a new folder")
+        }
+        let trusted = try trusted(args.all("--trust"))
+        // The check symbol is tested before the store is even opened.
+        if AccessURI.parse(input) == nil {
+            do { _ = try AccessCode.parse(input) } catch { throw ConfigError("\(error)") }
+        }
+        let service = GrantService(store: try store(try args.required("--from")))
+        do {
+            let fetched = try service.fetch(input, into: out, trusted: trusted)
+            print("READY: session \(fetched.grant.sessionID) for \(fetched.grant.grantee) (\(fetched.grant.role)) is in \(out), verified:")
+            print(fetched.report.text(), terminator: "")
+            return 0
+        } catch let failure as AccessFailure {
+            Output.error("fetch refused: \(failure)")
+            return 1
+        }
+    }
+}

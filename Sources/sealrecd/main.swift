@@ -1,0 +1,4 @@
+import Foundation
+import SealrecDaemon
+
+exit(Daemon.main(Array(CommandLine.arguments.dropFirst())))

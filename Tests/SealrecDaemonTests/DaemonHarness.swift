@@ -1,0 +1,146 @@
+import Foundation
+import SealrecDaemon
+import TestSupport
+
+/// A room daemon (the real `sealrecd` binary) in a scratch folder, for one test.
+final class DaemonHarness: @unchecked Sendable {
+    let dir: Scratch
+    let config: String
+    let socket: String
+    let spool: String
+    let keyDir: String
+    private(set) var process: Process?
+    private(set) var logs: [String] = []
+    private var logPipe: Pipe?
+
+    init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "", spool spoolPath: String? = nil) throws {
+        dir = Scratch("daemon")
+        keyDir = dir.file("keys")
+        socket = dir.file("control.sock")
+        spool = spoolPath ?? dir.file("spool")
+        let keygen = try Run.sealrec(["keygen", "--out", keyDir])
+        precondition(keygen.status == 0, keygen.stderr)
+        config = dir.file("room.json")
+        try """
+        {"segmentSeconds": \(segmentSeconds), "cameras": [{"width": 320, "height": 240}], \(extra)
+         \(extra.contains("\"video\"") ? "" : "\"video\": {\"preset\": \"ultrafast\"},")
+         "daemon": {"spool": "\(spool)", "key": "\(keyDir)/room.key", "socket": "\(socket)", "socketGroup": null,
+                    "reserveMegabytes": \(reserveMegabytes)}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    static var daemonPath: String { (Run.sealrecPath as NSString).deletingLastPathComponent + "/sealrecd" }
+
+    /// Starts sealrecd and waits until its socket answers.
+    func launch(environment: [String: String] = [:]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: DaemonHarness.daemonPath)
+        p.arguments = ["--config", config]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        logPipe = err
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if (try? send(.status))?.ok == true { return }
+            guard p.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ControlError("sealrecd did not come up: \(collectLog())")
+    }
+
+    func send(_ r: ControlRequest) throws -> ControlReply { try ControlClient.send(r, socket: socket) }
+
+    /// Sends raw bytes and returns the first reply line (or what arrived before the close).
+    func sendRaw(_ bytes: Data) throws -> String {
+        let fd = socket_connect(socket)
+        guard fd >= 0 else { throw ControlError("connect failed") }
+        defer { close(fd) }
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        while !out.contains(10) {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func signal(_ sig: Int32) { if let p = process { kill(p.processIdentifier, sig) } }
+
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        logs.append(collectLog())
+        process = nil
+    }
+
+    func terminate() {
+        guard let p = process else { return }
+        p.terminate()
+        p.waitUntilExit()
+        logs.append(collectLog())
+        process = nil
+    }
+
+    private func collectLog() -> String {
+        guard let pipe = logPipe else { return "" }
+        logPipe = nil
+        if process?.isRunning == true { return "" }
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    var sessionFolders: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/sessions")) ?? []).sorted().map { spool + "/sessions/" + $0 }
+    }
+
+    func verify(_ folder: String) throws -> ProcessResult {
+        try Run.sealrec(["verify", folder, "--trust", keyDir + "/room.pub.pem"])
+    }
+
+    deinit {
+        if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        dir.remove()
+    }
+}
+
+private func socket_connect(_ path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+    let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    if r != 0 { close(fd); return -1 }
+    return fd
+}
+
+/// The manifest facts a test needs, read as plain JSON lines.
+struct ManifestFacts {
+    var anchor: Date?
+    var reason: String?
+    var lastGoodMicros: Int64?
+    var events: [String] = []
+
+    init(folder: String) throws {
+        let text = try String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            switch o["type"] as? String {
+            case "session":
+                let iso = ISO8601DateFormatter()
+                iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                anchor = (o["utc_anchor"] as? String).flatMap { iso.date(from: $0) }
+            case "end": reason = o["reason"] as? String; lastGoodMicros = (o["last_good_us"] as? Int).map(Int64.init)
+            case "event": events.append(o["details"] as? String ?? "")
+            default: break
+            }
+        }
+    }
+}

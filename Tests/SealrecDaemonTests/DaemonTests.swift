@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import SealrecDaemon
+import TestSupport
+
+@Suite(.serialized) struct DaemonTests {
+    @Test func startMarkStopThroughTheSocketSealsAVerifiedSession() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        let started = try d.send(.start(caseNumber: "2026-K-9", participants: ["suspect=J. Doe"]))
+        #expect(started.ok && started.state == "recording", "\(started)")
+        let id = try #require(started.session)
+        // A second press answers with the running session instead of starting another.
+        let again = try d.send(.start(caseNumber: nil, participants: []))
+        #expect(again.ok && again.alreadyRecording == true && again.session == id)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try d.send(.mark(text: "rights read")).ok)
+        Thread.sleep(forTimeInterval: 1.5)
+        let status = try d.send(.status)
+        #expect(status.state == "recording" && status.session == id)
+        #expect((status.elapsedSeconds ?? 0) > 2.5)
+        #expect((status.startLatencyMs ?? 1e9) < 300, "start latency \(String(describing: status.startLatencyMs)) ms")
+        #expect(status.audioLevels?["mic1"] != nil)
+        #expect(status.freeDiskBytes != nil && status.hoursOfRecordingLeft != nil)
+        let stopped = try d.send(.stop)
+        #expect(stopped.ok && stopped.state == "sealed" && stopped.session == id, "\(stopped)")
+        #expect(stopped.verification?.contains("VERIFIED") == true)
+        let v = try d.verify(try #require(stopped.sessionFolder))
+        #expect(v.status == 0, "\(v.stdout)")
+        let facts = try ManifestFacts(folder: stopped.sessionFolder!)
+        #expect(facts.reason == "stopped" && facts.events.contains("rights read"))
+        d.terminate()
+    }
+
+    @Test func badRequestsGetClearErrorsAndNeverDisturbARecording() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.stop).error == "not recording (state: idle)")
+        #expect(try d.send(.mark(text: "x")).error?.contains("not recording") == true)
+        #expect(try d.send(.start(caseNumber: nil, participants: ["no-equals-sign"])).error?.contains("ROLE=NAME") == true)
+        #expect(try d.send(.start(caseNumber: "", participants: [])).error?.contains("case number") == true)
+        let started = try d.send(.start(caseNumber: nil, participants: []))
+        #expect(started.ok)
+        let cases: [(Data, String)] = [
+            (Data("garbage\n".utf8), "not a JSON object"),
+            (Data(#"{"cmd":"explode"}"#.utf8 + [10]), "unknown cmd 'explode'"),
+            (Data(#"{"cmd":"stop","now":true}"#.utf8 + [10]), "unknown field(s) for stop: now"),
+            (Data(#"{"cmd":"mark","text":5}"#.utf8 + [10]), "must be a string of 1 to 1000 characters"),
+            (Data(#"{"cmd":"start","participants":"x"}"#.utf8 + [10]), "must be a list of"),
+            (Data([0xff, 0xfe, 10]), "not a JSON object"),
+            (Data(repeating: UInt8(ascii: "a"), count: 200_000), "request longer than 65536 bytes"),
+        ]
+        for (bytes, expected) in cases {
+            let reply = try d.sendRaw(bytes)
+            #expect(reply.contains(#""ok":false"#) && reply.contains(expected), "sent \(bytes.prefix(40)): got \(reply)")
+        }
+        Thread.sleep(forTimeInterval: 2.5)
+        let stopped = try d.send(.stop)
+        #expect(stopped.ok, "\(stopped)")
+        #expect(try d.verify(stopped.sessionFolder!).status == 0)
+        #expect((stopped.segmentsSealed ?? 0) >= 1)
+        d.terminate()
+    }
+
+    @Test func theSocketAdmitsOnlyItsGroup() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        var st = stat()
+        #expect(stat(d.socket, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
+        // Another user outside the socket's group: the kernel refuses the connection.
+        chmod(d.dir.path, 0o755)
+        let r = try Run.tool("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Run.sealrecPath, "status", "--socket", d.socket])
+        #expect(r.status != 0 && r.stderr.contains("Permission denied"), "\(r.stdout)\(r.stderr)")
+        #expect(try d.send(.status).ok)
+        d.terminate()
+    }
+
+    @Test func startIsRefusedBelowTheDiskReserve() throws {
+        let d = try DaemonHarness(reserveMegabytes: 100_000_000)
+        try d.launch()
+        let r = try d.send(.start(caseNumber: nil, participants: []))
+        #expect(!r.ok && r.error?.contains("below the 100000000 MB reserve") == true, "\(r)")
+        #expect(try d.send(.status).state == "idle")
+        d.terminate()
+    }
+
+    /// A spool on a small tmpfs really fills: the session must stop and seal itself first.
+    /// (Constant bit rate with filler data, so the nearly static test picture still fills it.)
+    @Test func stopsAndSealsBeforeTheDiskFills() throws {
+        let mountPoint = Scratch("tmpfs").path
+        let mount = try Run.tool("mount", ["-t", "tmpfs", "-o", "size=14m", "tmpfs", mountPoint])
+        try #require(mount.status == 0, "mounting a tmpfs needs root: \(mount.stderr)")
+        defer { _ = try? Run.tool("umount", ["-l", mountPoint]) }
+        let d = try DaemonHarness(reserveMegabytes: 10, extra: #""video": {"preset": "ultrafast", "crf": null, "bitRate": 8000000, "options": {"x264-params": "nal-hrd=cbr", "maxrate": "8000000", "bufsize": "4000000"}},"#,
+                                  spool: mountPoint + "/spool")
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: nil, participants: [])).ok)
+        var sawWarning = false
+        var state = "recording"
+        let deadline = Date().addingTimeInterval(60)
+        while state == "recording" || state == "stopping", Date() < deadline {
+            let s = try d.send(.status)
+            state = s.state ?? "?"
+            if s.warnings?.contains(where: { $0.hasPrefix("disk:") }) == true { sawWarning = true }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        #expect(state == "sealed", "state \(state)")
+        #expect(sawWarning, "status never warned about the disk")
+        let folder = try #require(d.sessionFolders.first)
+        #expect(try ManifestFacts(folder: folder).reason == "disk_full")
+        #expect(try d.verify(folder).status == 0)
+        d.terminate()
+    }
+
+    @Test func sigtermSealsTheRunningSession() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: nil, participants: [])).ok)
+        Thread.sleep(forTimeInterval: 2)
+        d.terminate()
+        let folder = try #require(d.sessionFolders.first)
+        #expect(try ManifestFacts(folder: folder).reason == "stopped")
+        #expect(try d.verify(folder).status == 0)
+    }
+
+    /// The bar: SIGKILL at 20 random moments; each interrupted session verifies, says interrupted,
+    /// and lost at most 1 s before the kill; recording resumes by itself in a new linked session.
+    @Test func twentyKillsLoseAtMostASecondEach() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: "K-20", participants: ["suspect=X"])).ok)
+        var kills: [Date] = []
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            // Random moments: mid-fragment, at segment boundaries, soon after a restart.
+            Thread.sleep(forTimeInterval: Double.random(in: 0.6...3.2, using: &rng))
+            kills.append(Date())
+            d.kill9()
+            try d.launch()
+            let s = try d.send(.status)
+            #expect(s.state == "recording", "after restart: \(s)")
+        }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try d.send(.stop).ok)
+        d.terminate()
+        let folders = d.sessionFolders
+        #expect(folders.count == 21)
+        for (i, folder) in folders.enumerated() {
+            let v = try d.verify(folder)
+            #expect(v.status == 0, "\(folder): \(v.stdout)")
+            let facts = try ManifestFacts(folder: folder)
+            if i < kills.count {
+                #expect(facts.reason == "interrupted", "\(folder)")
+                let lastGood = try #require(facts.anchor).addingTimeInterval(Double(facts.lastGoodMicros ?? 0) / 1e6)
+                let lost = kills[i].timeIntervalSince(lastGood)
+                #expect(lost <= 1.0, "kill \(i): lost \(lost) s")
+            } else {
+                #expect(facts.reason == "stopped")
+            }
+            if i > 0 { #expect(facts.events.contains { $0.contains("continues interrupted session") }, "\(folder): \(facts.events)") }
+        }
+    }
+}
