@@ -136,6 +136,7 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     private let rate: Int64
     /// Device microphones only: their sample clock is steered to their capture timestamps.
     private var clockSync: AudioClockSync?
+    private var queueDropsSeen = 0
     let level = LevelMeter()
 
     init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
@@ -184,7 +185,11 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
         guard var sync = clockSync else { return }
         defer { clockSync = sync }
         let capturedAt = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
-        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt, discontinuity: buffer.discontinuity) {
+        // A buffer dropped at the full capture queue is lost sound too, not drift to steer away.
+        let queueDrops = input.dropped
+        defer { queueDropsSeen = queueDrops }
+        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt,
+                            discontinuity: buffer.discontinuity || queueDrops > queueDropsSeen) {
         case .none: break
         case let .compensate(delta, distance): try resampler!.compensate(delta: delta, distance: distance)
         case let .jump(target):
