@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
         .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
@@ -32,16 +33,19 @@ let package = Package(
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
+        // Central storage: S3-compatible object stores and folders, and the persistent upload queue.
+        .target(name: "SealrecStore", dependencies: ["SealrecCrypto", "CCurl", "CSystem"]),
+
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
-        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "CSystemd"]),
+        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
         // Access codes, QR codes and grants: who may fetch which session.
-        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "CQRencode"]),
+        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
@@ -51,7 +55,8 @@ let package = Package(
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
-        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
+        .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),
     ]
 )

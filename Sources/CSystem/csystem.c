@@ -1,4 +1,7 @@
 #include "csystem.h"
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <errno.h>
 #include <sys/ioctl.h>
 #include <sys/timex.h>
@@ -14,4 +17,12 @@ int sr_ioctl(int fd, unsigned long request, void *arg) {
     int r;
     do { r = ioctl(fd, request, arg); } while (r == -1 && errno == EINTR);
     return r;
+}
+
+int sr_nice_this_thread(int increment) {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (current == -1 && errno != 0) return -errno;
+    return setpriority(PRIO_PROCESS, (id_t)tid, current + increment) == 0 ? 0 : -errno;
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SealrecCrypto
+import SealrecStore
 
 /// What access codes need from the central store. Objects are written once and never replaced
 /// (the store may be WORM): grants, revocations and access-log entries each get a key of their own.
@@ -19,58 +21,58 @@ public protocol GrantStore: Sendable {
     var name: String { get }
 }
 
-public struct StoreError: Error, CustomStringConvertible, Equatable {
+public struct GrantStoreError: Error, CustomStringConvertible, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
 
-/// A folder as the central store (a mounted share; the demo's embedded default). Sessions live in
-/// ROOT/ROOM/SESSION/ as the room wrote them.
-public struct FolderGrantStore: GrantStore {
-    public let root: String
-    public init(root: String) { self.root = root }
-    public var name: String { root }
+/// The central store (S3 or a folder, see `StoreLocation`) as a grant store. Sessions are found
+/// under ROOM/SESSION/ as the uploader lays them out (per-entry manifest objects, then the whole
+/// manifest once the session has ended), or as plain session folders.
+public struct ObjectGrantStore: GrantStore {
+    public let store: any ObjectStore
+    public init(store: any ObjectStore) { self.store = store }
+    public var name: String { store.description }
 
     public func read(_ key: String) throws -> Data? {
-        let path = root + "/" + key
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try Data(contentsOf: URL(fileURLWithPath: path))
+        guard try store.head(key: key) != nil else { return nil }
+        let temp = NSTemporaryDirectory() + "sealrec-get-\(UUID().uuidString)"
+        defer { unlink(temp) }
+        try store.get(key: key, to: temp)
+        return try Data(contentsOf: URL(fileURLWithPath: temp))
     }
 
+    /// Written once: a key that already holds other bytes is refused by the store itself.
     public func create(_ key: String, _ data: Data) throws {
-        let path = root + "/" + key
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else { throw StoreError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        let temp = NSTemporaryDirectory() + "sealrec-put-\(UUID().uuidString)"
+        defer { unlink(temp) }
+        try data.write(to: URL(fileURLWithPath: temp))
+        try store.put(file: temp, key: key, sha256: SHA256Hasher.hash([UInt8](data)), length: Int64(data.count), maxBytesPerSecond: nil)
     }
 
-    public func list(prefix: String) throws -> [String] {
-        let dir = root + "/" + prefix
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
-        return names.sorted().map { prefix + ($0) }
-    }
+    public func list(prefix: String) throws -> [String] { try store.list(prefix: prefix) }
 
-    func sessionFolder(_ id: String) throws -> String {
-        guard !id.contains("/"), !id.hasPrefix("."), !id.isEmpty else { throw StoreError("'\(id)' is not a session id") }
-        for room in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
-            let candidate = root + "/" + room + "/" + id
-            if FileManager.default.fileExists(atPath: candidate + "/manifest.jsonl") { return candidate }
+    /// ROOM/SESSION/ of a session id (the grant names the session; the room is found from the store).
+    func sessionPrefix(_ id: String) throws -> String {
+        guard !id.contains("/"), !id.hasPrefix("."), !id.isEmpty else { throw GrantStoreError("'\(id)' is not a session id") }
+        for key in try store.list(prefix: "") {
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count >= 3, parts[1] == Substring(id), parts[2].hasPrefix("manifest") { return "\(parts[0])/\(id)/" }
         }
-        throw StoreError("session \(id) is not in the store \(root)")
+        throw GrantStoreError("session \(id) is not in the store \(store.description)")
     }
 
     public func manifest(ofSession id: String) throws -> Data {
-        try Data(contentsOf: URL(fileURLWithPath: try sessionFolder(id) + "/manifest.jsonl"))
+        let session = PrefixedStore(store, prefix: try sessionPrefix(id))
+        if let whole = try ObjectGrantStore(store: session).read("manifest.jsonl") { return whole }
+        // Still recording, or not yet closed in the store: join the per-entry objects.
+        var joined = Data()
+        for key in try session.list(prefix: SessionLayout.entryFolder) { joined += try ObjectGrantStore(store: session).read(key) ?? Data() }
+        return joined
     }
 
     public func downloadSession(_ id: String, into folder: String) throws {
-        let source = try sessionFolder(id)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: source).sorted() {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
-        }
+        _ = try SessionFetcher.fetch(from: PrefixedStore(store, prefix: try sessionPrefix(id)), into: folder)
     }
 }

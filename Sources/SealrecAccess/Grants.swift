@@ -34,10 +34,10 @@ public struct AccessURI: Equatable, Sendable {
 /// The final chain hash of a manifest: SHA-256 of the signed body of its last line.
 public enum ChainHead {
     public static func of(manifest: Data) throws -> String {
-        guard let last = manifest.split(separator: 10).last(where: { !$0.isEmpty }) else { throw StoreError("the manifest is empty") }
+        guard let last = manifest.split(separator: 10).last(where: { !$0.isEmpty }) else { throw GrantStoreError("the manifest is empty") }
         var bytes = [UInt8](last)
         let marker = Array(",\"sig\":\"".utf8)
-        guard let at = SignedRecord.lastIndex(of: marker, in: bytes) else { throw StoreError("the manifest's last line is not signed") }
+        guard let at = SignedRecord.lastIndex(of: marker, in: bytes) else { throw GrantStoreError("the manifest's last line is not signed") }
         bytes = Array(bytes[..<at]) + [UInt8(ascii: "}")]
         return SHA256Hasher.hash(bytes).hex
     }
@@ -105,8 +105,8 @@ public struct GrantService: Sendable {
     /// derived id only; the code itself is returned once and never stored.
     public func mint(sessionID: String, grantee: String, role: String, validFor: TimeInterval, key: RoomKey,
                      now: Date = Date()) throws -> (code: AccessCode, uri: AccessURI, grant: GrantInfo) {
-        guard !grantee.trimmingCharacters(in: .whitespaces).isEmpty, grantee.count <= 200 else { throw StoreError("--to needs the reviewer's name (1 to 200 characters)") }
-        guard validFor > 0 else { throw StoreError("--expires must be in the future") }
+        guard !grantee.trimmingCharacters(in: .whitespaces).isEmpty, grantee.count <= 200 else { throw GrantStoreError("--to needs the reviewer's name (1 to 200 characters)") }
+        guard validFor > 0 else { throw GrantStoreError("--expires must be in the future") }
         let manifest = try store.manifest(ofSession: sessionID)
         let chain = try ChainHead.of(manifest: manifest)
         let roomID = (try? JSONSerialization.jsonObject(with: Data(manifest.split(separator: 10).first ?? [])) as? [String: Any])?["room_id"] as? String ?? ""
@@ -157,7 +157,7 @@ public struct GrantService: Sendable {
     public func revoke(code: AccessCode, reason: String, key: RoomKey, now: Date = Date()) throws -> GrantInfo {
         let id = code.grantID
         let g = try grant(id: id, trusted: [key.publicKey])
-        if try revocation(id: id, trusted: [key.publicKey]) != nil { throw StoreError("this code is already revoked") }
+        if try revocation(id: id, trusted: [key.publicKey]) != nil { throw GrantStoreError("this code is already revoked") }
         try store.create("revocations/\(id).json", try SignedRecord.make([
             JSONMember("type", .string("revocation")), JSONMember("grant_id", .string(id)),
             JSONMember("session_id", .string(g.sessionID)), JSONMember("revoked", .string(RFC3339.format(now))),

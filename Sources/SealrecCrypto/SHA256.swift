@@ -3,36 +3,16 @@ import COpenSSL
 /// Streaming SHA-256 through OpenSSL's EVP interface (uses SHA-NI where the CPU has it).
 /// Not thread-safe: one hasher belongs to one writer.
 public final class SHA256Hasher {
-    private let context: OpaquePointer
+    private let context = StreamingDigest(EVP_sha256(), name: "sha256")
 
-    public init() {
-        guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
-        context = ctx
-        // SHA-256 is always compiled into libcrypto; failure here means a broken install.
-        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex(sha256) failed")
-    }
+    public init() {}
 
-    deinit { EVP_MD_CTX_free(context) }
+    public func update(_ bytes: UnsafeRawBufferPointer) { context.update(bytes) }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        precondition(EVP_DigestUpdate(context, base, bytes.count) == 1, "EVP_DigestUpdate failed")
-    }
-
-    public func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        if let done: Void = bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) {
-            return done
-        }
-        Array(bytes).withUnsafeBytes { update($0) }
-    }
+    public func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 { context.update(bytes) }
 
     /// Returns the digest; the hasher can not be updated afterwards.
-    public func finalize() -> Digest {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
-        return Digest(bytes: Array(out.prefix(Int(length))))
-    }
+    public func finalize() -> Digest { context.finalize() }
 
     public static func hash<Bytes: Collection>(_ bytes: Bytes) -> Digest where Bytes.Element == UInt8 {
         let hasher = SHA256Hasher()

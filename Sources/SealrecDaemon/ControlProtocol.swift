@@ -93,6 +93,12 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var lastEndReason: String?
     public var verification: String?
     public var sessionFolder: String?
+    /// Upload to the central store: what waits, how fast it goes, when it will be clear, what went wrong.
+    public var uploadBacklogItems: Int?
+    public var uploadBacklogBytes: Int64?
+    public var uploadBytesPerSecond: Double?
+    public var uploadSecondsToClear: Double?
+    public var uploadError: String?
 
     public init(ok: Bool, error: String? = nil) { self.ok = ok; self.error = error }
     public static func failure(_ message: String) -> ControlReply { ControlReply(ok: false, error: message) }

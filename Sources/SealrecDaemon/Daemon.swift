@@ -65,6 +65,8 @@ public enum Daemon {
             let r = controller.stop(reason: .stopped)
             Log.notice("sealed \(r.session ?? "?") on shutdown: \(r.ok ? "verified" : (r.error ?? "not verified"))")
         }
+        // What is not uploaded yet stays queued in the spool for the next start.
+        controller.uploads?.stop()
         return 0
     }
 }

@@ -3,6 +3,7 @@ import SealrecCrypto
 import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
+import SealrecStore
 
 /// The room: at most one session at a time, through an explicit state machine
 /// (idle → starting → recording → stopping → sealed; failed), driven by control requests.
@@ -16,6 +17,7 @@ public final class RoomController: @unchecked Sendable {
         let session: RecordingSession
         let requestedAt: Int64
         let progress: ProgressObserver
+        let follower: SessionFollower?
     }
 
     private let lock = NSLock()
@@ -27,6 +29,8 @@ public final class RoomController: @unchecked Sendable {
     private var failure: String?
     public let sessionsFolder: String
     private var currentMarker: String { config.daemon.spool + "/current.json" }
+    /// Uploads to the central store; its queue lives in the spool and survives restarts.
+    public let uploads: UploadQueue?
 
     /// Loads the room key (refusing a missing or exposed one) and prepares the spool.
     public init(config: RoomConfig) throws {
@@ -36,6 +40,24 @@ public final class RoomController: @unchecked Sendable {
         }
         sessionsFolder = config.daemon.spool + "/sessions"
         try FileManager.default.createDirectory(atPath: sessionsFolder, withIntermediateDirectories: true)
+        if let location = config.daemon.store {
+            let d = config.daemon
+            do {
+                uploads = try UploadQueue(spool: d.spool + "/upload", store: try StoreLocation.open(location),
+                                          options: .init(concurrency: d.uploadConcurrency, maxBytesPerSecond: d.uploadMaxBytesPerSecond.map(Int64.init),
+                                                         localRetention: d.localRetentionHours.map { $0 * 3600 }),
+                                          log: { Log.info("upload: \($0)") })
+            } catch { throw ConfigError("daemon.store \(location): \(error)") }
+            uploads?.start()
+        } else {
+            uploads = nil
+        }
+    }
+
+    /// Queues what a session folder holds that the store may not have yet (idempotent).
+    private func follow(_ follower: SessionFollower?) {
+        guard let follower else { return }
+        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(error)") }
     }
 
     public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
@@ -85,6 +107,9 @@ public final class RoomController: @unchecked Sendable {
             try writeCurrentMarker(metadata)
             let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config)
             let progress = ProgressObserver(next: sealer)
+            let follower = uploads.map { SessionFollower(folder: folder, queue: $0) }
+            // Each sealed entry is queued for upload at once: uploading runs during the session.
+            progress.onRecord = { [weak self] in self?.follow(follower) }
             let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
             session.start()
             if let previous {
@@ -94,7 +119,7 @@ public final class RoomController: @unchecked Sendable {
                              "its last good media ended at \(previous.lastGoodUTC.map(RFC3339.format) ?? "unknown"); gap about \(gap) s")
             }
             current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
-                              requestedAt: requestedAt, progress: progress)
+                              requestedAt: requestedAt, progress: progress, follower: follower)
             failure = nil
             transition(.recording, metadata.sessionID)
             lock.unlock()
@@ -127,6 +152,7 @@ public final class RoomController: @unchecked Sendable {
     /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.
     private func finish(_ c: Current) -> ControlReply {
         let result = c.session.wait()
+        follow(c.follower)
         let report = Verifier.verify(folder: URL(fileURLWithPath: c.folder), trusted: [key.publicKey])
         lock.lock()
         try? FileManager.default.removeItem(atPath: currentMarker)
@@ -186,6 +212,16 @@ public final class RoomController: @unchecked Sendable {
             let hourly = bytesPerHour()
             r.hoursOfRecordingLeft = max(0, Double(free - reserve)) / hourly
             if r.hoursOfRecordingLeft! < 2 { warnings.append(String(format: "disk: about %.1f h of recording left", r.hoursOfRecordingLeft!)) }
+        }
+        if let u = uploads?.status() {
+            r.uploadBacklogItems = u.backlogItems
+            r.uploadBacklogBytes = u.backlogBytes
+            r.uploadBytesPerSecond = u.bytesPerSecond
+            r.uploadSecondsToClear = u.estimatedSecondsToClear
+            if let kind = u.lastErrorKind, u.backlogItems > 0 {
+                r.uploadError = "\(kind): \(u.lastError ?? "")"
+                warnings.append("upload waiting: \(kind): \(u.lastError ?? "")")
+            }
         }
         if !SystemClockStatus.isSynchronized { warnings.append("system clock is not NTP-synchronised") }
         if let failure { warnings.append(failure) }
@@ -248,6 +284,7 @@ public final class RoomController: @unchecked Sendable {
         for name in names.sorted() where SessionRecovery.isUnclosed(sessionsFolder + "/" + name) {
             do {
                 let outcome = try SessionRecovery.recover(folder: sessionsFolder + "/" + name, key: key)
+                follow(uploads.map { SessionFollower(folder: outcome.folder, queue: $0) })
                 Log.warning("recovered interrupted session \(name): salvaged \(outcome.salvaged), last good media at \(Double(outcome.lastGoodMicros) / 1e6) s")
                 recovered[name] = outcome
             } catch {
@@ -277,17 +314,20 @@ final class ProgressObserver: SessionObserver, @unchecked Sendable {
     private var segmentCount = 0
     private var byteCount: Int64 = 0
     private var last = MonotonicClock.now()
+    /// Called after every entry the sealer wrote (session, segment, event, end).
+    var onRecord: (@Sendable () -> Void)?
     init(next: SessionObserver) { self.next = next }
     var segments: Int { lock.lock(); defer { lock.unlock() }; return segmentCount }
     var bytes: Int64 { lock.lock(); defer { lock.unlock() }; return byteCount }
     var lastProgress: Int64 { lock.lock(); defer { lock.unlock() }; return last }
-    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch() }
+    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch(); onRecord?() }
     func segmentClosed(_ segment: ClosedSegment) throws {
         try next.segmentClosed(segment)
         lock.lock(); segmentCount += 1; byteCount += segment.byteLength; last = MonotonicClock.now(); lock.unlock()
+        onRecord?()
     }
-    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event) }
-    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch() }
+    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event); onRecord?() }
+    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch(); onRecord?() }
     private func touch() { lock.lock(); last = MonotonicClock.now(); lock.unlock() }
 }
 

@@ -68,6 +68,13 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var socketGroup: String? = "sealrec"
         /// Free space that must remain: no session starts below it, a session stops before it.
         public var reserveMegabytes: Int = 2048
+        /// The central store sessions are uploaded to while they record (s3://... or a folder); nil: none.
+        public var store: String?
+        public var uploadConcurrency: Int = 2
+        /// Bandwidth cap for uploads (rooms share thin links); nil: none.
+        public var uploadMaxBytesPerSecond: Int?
+        /// Local copies are deleted this long after the store confirmed them; nil: kept.
+        public var localRetentionHours: Double?
         public init() {}
     }
 
@@ -328,7 +335,9 @@ extension RoomConfig.Composite {
 }
 
 extension RoomConfig.Daemon {
-    enum CodingKeys: String, CodingKey, CaseIterable { case spool, key, socket, socketGroup, reserveMegabytes }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case spool, key, socket, socketGroup, reserveMegabytes, store, uploadConcurrency, uploadMaxBytesPerSecond, localRetentionHours
+    }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -338,6 +347,10 @@ extension RoomConfig.Daemon {
         socket = try c.value(.socket, default: d.socket)
         socketGroup = c.contains(.socketGroup) ? try c.decodeIfPresent(String.self, forKey: .socketGroup) : d.socketGroup
         reserveMegabytes = try c.value(.reserveMegabytes, default: d.reserveMegabytes)
+        store = try c.decodeIfPresent(String.self, forKey: .store)
+        uploadConcurrency = try c.value(.uploadConcurrency, default: d.uploadConcurrency)
+        uploadMaxBytesPerSecond = try c.decodeIfPresent(Int.self, forKey: .uploadMaxBytesPerSecond)
+        localRetentionHours = try c.decodeIfPresent(Double.self, forKey: .localRetentionHours)
     }
 }
 

@@ -4,6 +4,7 @@ import SealrecCrypto
 import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
+import SealrecStore
 
 /// `sealrec grant | fetch | revoke | grants`: access codes for approved reviewers.
 enum AccessCommands {
@@ -12,12 +13,12 @@ enum AccessCommands {
         sealrec fetch CODE|QR-URI --from STORE --out DIR --trust ROOM_PUBKEY [--trust ...]
         sealrec revoke CODE --store STORE --key ROOM_KEY [--reason TEXT]
         sealrec grants SESSION_ID --store STORE --trust ROOM_PUBKEY
-        (STORE: a folder, the central store as mounted)
+        (STORE: s3://BUCKET[/PREFIX]?endpoint=...&credentials=FILE, file:///PATH or a folder path)
         """
 
     static func store(_ spec: String) throws -> GrantStore {
-        guard FileManager.default.fileExists(atPath: spec) else { throw UsageError("store \(spec) does not exist") }
-        return FolderGrantStore(root: spec)
+        if !StoreLocation.isStoreURL(spec), !FileManager.default.fileExists(atPath: spec) { throw UsageError("store \(spec) does not exist") }
+        return ObjectGrantStore(store: try StoreLocation.open(spec))
     }
 
     static func trusted(_ paths: [String]) throws -> [RoomPublicKey] {

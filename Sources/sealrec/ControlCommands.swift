@@ -60,6 +60,12 @@ enum ControlCommands {
         if let f = r.freeDiskBytes {
             lines.append(String(format: "disk: %.1f GB free", Double(f) / 1e9) + (r.hoursOfRecordingLeft.map { String(format: ", about %.1f h of recording", $0) } ?? ""))
         }
+        if let items = r.uploadBacklogItems {
+            var line = "upload: \(items) object(s), \(String(format: "%.1f", Double(r.uploadBacklogBytes ?? 0) / 1e6)) MB waiting"
+            if let rate = r.uploadBytesPerSecond, rate > 0 { line += String(format: ", %.1f MB/s", rate / 1e6) }
+            if let eta = r.uploadSecondsToClear, items > 0 { line += String(format: ", clear in about %.0f s", eta) }
+            lines.append(line)
+        }
         for w in r.warnings ?? [] { lines.append("warning: \(w)") }
         if let l = r.lastSession, r.session != l { lines.append("last session: \(l) (\(r.lastEndReason ?? "?"))") }
         if let v = r.verification { lines.append(v.trimmingCharacters(in: .newlines)) }

@@ -9,12 +9,13 @@ import SealrecSeal
 enum RecordCommand {
     static let usage = """
         sealrec record --out DIR --key ROOM_KEY [--duration SECONDS] [--config FILE] [--source synthetic] [--fast]
-                       [--case ID] [--participant ROLE=NAME ...]
+                       [--case ID] [--participant ROLE=NAME ...] [--upload-to STORE_URL [--spool DIR] [--upload-wait SECONDS]]
         """
 
     static func run(_ argv: [String]) -> Int32 {
         runCommand(usage: usage, failureStatus: 2) {
-            let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant"],
+            let args = try Arguments(argv, valueFlags: ["--out", "--duration", "--config", "--source", "--key", "--case", "--participant",
+                                                          "--upload-to", "--spool", "--upload-wait"],
                                      switchFlags: ["--fast"])
             guard args.positional.isEmpty else { throw UsageError("unexpected argument \(args.positional[0])") }
             let out = try args.required("--out")
@@ -43,7 +44,9 @@ enum RecordCommand {
             let session = try RecordingSession(config: config, folder: out,
                                                options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
+            let upload = try args.value("--upload-to").map { try RecordUpload(store: $0, spool: args.value("--spool"), folder: out) }
             let signals = SignalStopper { session.stop() }
+            upload?.start()
             session.start()
             let result = session.wait()
             signals.cancel()
@@ -51,7 +54,9 @@ enum RecordCommand {
                 print("compositor: \(Double(Int(cpu * 1000)) / 1000) CPU s for \(result.durationSeconds) s recorded "
                       + "(\(Double(Int(cpu / result.durationSeconds * 1000)) / 10) % of one core)")
             }
-            return report(result, folder: out, sessionID: metadata.sessionID, key: key)
+            let recorded = report(result, folder: out, sessionID: metadata.sessionID, key: key)
+            let uploaded = upload?.finish(timeout: try args.double("--upload-wait") ?? 60) ?? true
+            return recorded != 0 ? recorded : (uploaded ? 0 : 75)
         }
     }
 

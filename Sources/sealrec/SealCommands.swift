@@ -1,6 +1,7 @@
 import Foundation
 import SealrecCrypto
 import SealrecSeal
+import SealrecStore
 
 // Entry points for `sealrec keygen`, `sealrec verify` and the hidden `sealrec seal-folder`.
 // Each takes the arguments after the subcommand name and returns the process exit status.
@@ -44,7 +45,7 @@ func runKeygen(_ args: [String]) -> Int32 {
 /// `sealrec verify PATH [--trust PUBKEY]... [--json]`: exit 0 only when every check holds and
 /// the session key is trusted; 1 when anything is wrong; 2 when consistent but untrusted.
 func runVerify(_ args: [String]) -> Int32 {
-    let usage = "usage: sealrec verify SESSION_DIR [--trust PUBKEY_PEM]... [--json]"
+    let usage = "usage: sealrec verify SESSION_DIR|s3://BUCKET/ROOM/SESSION?endpoint=URL|file:///STORE/ROOM/SESSION [--trust PUBKEY_PEM]... [--json]"
     var folder: String?
     var trustPaths: [String] = []
     var json = false
@@ -72,6 +73,7 @@ func runVerify(_ args: [String]) -> Int32 {
             return usageError
         }
     }
+    if StoreLocation.isStoreURL(folder) { return verifyFromStore(folder, trustedKeys: trusted, json: json) }
     let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trustedKeys: trusted)
     print(json ? report.json() : report.text(), terminator: "")
     return report.exitCode

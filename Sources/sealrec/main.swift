@@ -4,7 +4,8 @@ let usage = """
 usage: sealrec COMMAND [OPTIONS]
   record   record a session into a folder of sealed segments
   keygen   make a room key pair: sealrec keygen --out DIR
-  verify   check a session: sealrec verify PATH [--trust PUBKEY...] [--json]
+  verify   check a session: sealrec verify PATH|STORE_URL [--trust PUBKEY...] [--json]
+  upload   send a session to central storage: sealrec upload SESSION_DIR --to STORE_URL [--spool DIR]
   start    start recording in the room (through the daemon): [--case ID] [--participant ROLE=NAME ...]
   stop     stop and seal the room's recording
   status   the room's state: [--watch] [--json]
@@ -24,6 +25,7 @@ switch argv.first {
 case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
 case "verify": status = runVerify(rest)
+case "upload": status = runUpload(rest)
 case "seal-folder": status = runSealFolder(rest)
 case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
 case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)

@@ -2,14 +2,15 @@ import Foundation
 import Testing
 import SealrecAccess
 import SealrecCrypto
+import SealrecStore
 import TestSupport
 
 /// A folder store that counts how often it was touched (a mistyped code must not touch it).
 final class CountingStore: GrantStore, @unchecked Sendable {
-    let inner: FolderGrantStore
+    let inner: ObjectGrantStore
     private let lock = NSLock()
     private var count = 0
-    init(root: String) { inner = FolderGrantStore(root: root) }
+    init(root: String) { inner = ObjectGrantStore(store: FolderStore(root: root)) }
     var accesses: Int { lock.lock(); defer { lock.unlock() }; return count }
     private func touch() { lock.lock(); count += 1; lock.unlock() }
     var name: String { inner.name }
@@ -60,7 +61,7 @@ struct StoreFixture {
 
     @Test func fetchWithAValidCodeOrQRVerifies() throws {
         let f = Self.fixture
-        let service = GrantService(store: FolderGrantStore(root: f.root))
+        let service = GrantService(store: ObjectGrantStore(store: FolderStore(root: f.root)))
         let minted = try service.mint(sessionID: f.sessions[0], grantee: "A. Lawyer", role: "lawyer", validFor: 3600, key: f.key)
         let byCode = try service.fetch(minted.code.description, into: fresh(), trusted: [f.key.publicKey])
         #expect(byCode.report.verdict == .verified && byCode.grant.grantee == "A. Lawyer")
@@ -75,7 +76,7 @@ struct StoreFixture {
 
     @Test func mistypedCodesAreRefusedBeforeTheStoreIsTouched() throws {
         let f = Self.fixture
-        let minted = try GrantService(store: FolderGrantStore(root: f.root)).mint(sessionID: f.sessions[0], grantee: "J. Judge", role: "judge",
+        let minted = try GrantService(store: ObjectGrantStore(store: FolderStore(root: f.root))).mint(sessionID: f.sessions[0], grantee: "J. Judge", role: "judge",
                                                                                   validFor: 3600, key: f.key)
         let counting = CountingStore(root: f.root)
         let service = GrantService(store: counting)
@@ -95,7 +96,7 @@ struct StoreFixture {
 
     @Test func expiredAndRevokedCodesAreRefused() throws {
         let f = Self.fixture
-        let service = GrantService(store: FolderGrantStore(root: f.root))
+        let service = GrantService(store: ObjectGrantStore(store: FolderStore(root: f.root)))
         let old = try service.mint(sessionID: f.sessions[0], grantee: "Late", role: "lawyer", validFor: 60, key: f.key,
                                    now: Date().addingTimeInterval(-3600))
         #expect { try service.fetch(old.code.description, into: fresh(), trusted: [f.key.publicKey]) } throws: { error in
@@ -121,7 +122,7 @@ struct StoreFixture {
 
     @Test func alteredOrReplacedRecordingsFailOnFetch() throws {
         let f = try StoreFixture.make()
-        let service = GrantService(store: FolderGrantStore(root: f.root))
+        let service = GrantService(store: ObjectGrantStore(store: FolderStore(root: f.root)))
         let a = try service.mint(sessionID: f.sessions[0], grantee: "Expert", role: "expert", validFor: 3600, key: f.key)
         let b = try service.mint(sessionID: f.sessions[1], grantee: "Expert", role: "expert", validFor: 3600, key: f.key)
         // Session A: one byte changed in a stored segment.
@@ -150,9 +151,10 @@ struct StoreFixture {
 
     @Test func aThousandCodesAreDistinctValidAndNeverCollideInTheStore() throws {
         let f = Self.fixture
-        let store = FolderGrantStore(root: Scratch("thousand").path)
-        try FileManager.default.createDirectory(atPath: store.root + "/demo-room", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: f.root + "/demo-room/" + f.sessions[1], toPath: store.root + "/demo-room/" + f.sessions[1])
+        let root = Scratch("thousand").path
+        let store = ObjectGrantStore(store: FolderStore(root: root))
+        try FileManager.default.createDirectory(atPath: root + "/demo-room", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: f.root + "/demo-room/" + f.sessions[1], toPath: root + "/demo-room/" + f.sessions[1])
         let service = GrantService(store: store)
         var codes = Set<String>()
         for i in 0..<1000 {

@@ -13,7 +13,7 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var logs: [String] = []
     private var logPipe: Pipe?
 
-    init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "", spool spoolPath: String? = nil) throws {
+    init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "", daemonExtra: String = "", spool spoolPath: String? = nil) throws {
         dir = Scratch("daemon")
         keyDir = dir.file("keys")
         socket = dir.file("control.sock")
@@ -25,7 +25,7 @@ final class DaemonHarness: @unchecked Sendable {
         {"segmentSeconds": \(segmentSeconds), "cameras": [{"width": 320, "height": 240}], \(extra)
          \(extra.contains("\"video\"") ? "" : "\"video\": {\"preset\": \"ultrafast\"},")
          "daemon": {"spool": "\(spool)", "key": "\(keyDir)/room.key", "socket": "\(socket)", "socketGroup": null,
-                    "reserveMegabytes": \(reserveMegabytes)}}
+                    "reserveMegabytes": \(reserveMegabytes)\(daemonExtra)}}
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 

@@ -113,6 +113,34 @@ import TestSupport
         d.terminate()
     }
 
+    /// Segments go to the central store while the session records; afterwards the session verifies
+    /// straight from the store.
+    @Test func uploadsWhileRecordingAndVerifiesFromTheStore() throws {
+        let store = Scratch("central").path
+        let d = try DaemonHarness(extra: #""room": {"id": "room-7"},"#, daemonExtra: #", "store": "\#(store)""#)
+        try d.launch()
+        let started = try d.send(.start(caseNumber: nil, participants: []))
+        let id = try #require(started.session)
+        // While recording: sealed segments reach the store before the session ends.
+        var uploadedDuring = false
+        let deadline = Date().addingTimeInterval(15)
+        while !uploadedDuring && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            uploadedDuring = FileManager.default.fileExists(atPath: "\(store)/room-7/\(id)/seg-00000.mp4")
+        }
+        #expect(uploadedDuring, "no segment in the store while recording")
+        let status = try d.send(.status)
+        #expect(status.uploadBacklogItems != nil)
+        #expect(try d.send(.stop).ok)
+        var backlog = -1
+        let end = Date().addingTimeInterval(30)
+        repeat { Thread.sleep(forTimeInterval: 0.3); backlog = try d.send(.status).uploadBacklogItems ?? -1 } while backlog != 0 && Date() < end
+        #expect(backlog == 0)
+        let v = try Run.sealrec(["verify", "file://\(store)/room-7/\(id)", "--trust", d.keyDir + "/room.pub.pem"])
+        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        d.terminate()
+    }
+
     @Test func sigtermSealsTheRunningSession() throws {
         let d = try DaemonHarness()
         try d.launch()

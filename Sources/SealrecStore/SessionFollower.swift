@@ -1,0 +1,72 @@
+import Foundation
+import SealrecCrypto
+
+/// Follows a session folder as it is being sealed and queues what is new on each `poll()`: the
+/// public key, then for every new complete manifest line its segment (with the length and SHA-256
+/// the line records) and the line itself, and after the `end` line the whole manifest and playlist.
+///
+/// The daemon calls `poll()` after each thing its sealer writes (it reads only the manifest's new
+/// bytes, so it is cheap); `sealrec upload` polls a finished folder once. A follower started afresh
+/// on a folder (after a restart) queues everything again: the queue and the store's idempotent keys
+/// make that cost a HEAD per object, never a duplicate.
+public final class SessionFollower: @unchecked Sendable {
+    public let folder: String
+    private let queue: UploadQueue
+    private var live: LiveSessionUpload?
+    private var consumed = 0
+    private var nextSeq = 0
+    public private(set) var segments = 0
+    public private(set) var ended = false
+
+    public init(folder: String, queue: UploadQueue) {
+        self.folder = folder
+        self.queue = queue
+    }
+
+    public var layout: SessionLayout? { live?.layout }
+    public var entries: Int { nextSeq }
+
+    /// Queues what appeared since the last call; returns how many manifest entries were new.
+    @discardableResult
+    public func poll() throws(StoreError) -> Int {
+        let manifestPath = folder + "/manifest.jsonl"
+        guard !ended, let manifest = FileManager.default.contents(atPath: manifestPath), manifest.count > consumed else { return 0 }
+        // Only complete lines: a last line without "\n" is still being written (or torn), never an entry.
+        guard let lastNewline = manifest.lastIndex(of: 0x0A), lastNewline >= consumed else { return 0 }
+        let fresh = manifest[consumed...lastNewline]
+        var count = 0
+        for raw in fresh.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+            let line = Array(raw) + [0x0A]
+            let fields = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+            let upload = try uploader(firstLine: fields, path: manifestPath)
+            if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
+               let length = (fields?["bytes"] as? NSNumber)?.int64Value,
+               let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
+                try upload.segment(path: folder + "/" + name, sha256: digest, length: length)
+                segments += 1
+            }
+            try upload.manifestEntry(seq: nextSeq, line: line)
+            nextSeq += 1
+            count += 1
+            consumed += line.count
+            if fields?["type"] as? String == "end" {
+                try upload.sessionEnded(folder: folder)
+                ended = true
+                break
+            }
+        }
+        return count
+    }
+
+    /// The session's uploader, made from its first manifest line (which names room and session).
+    private func uploader(firstLine fields: [String: Any]?, path: String) throws(StoreError) -> LiveSessionUpload {
+        if let live { return live }
+        guard let room = fields?["room_id"] as? String, let session = fields?["session_id"] as? String else {
+            throw .localFile(path: path, detail: "first line is not a session entry with room_id and session_id")
+        }
+        let made = LiveSessionUpload(queue: queue, layout: SessionLayout(room: room, session: session))
+        if let key = FileManager.default.contents(atPath: folder + "/room.pub.pem") { try made.publicKey(pem: Array(key)) }
+        live = made
+        return made
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import SealrecStore
+
+/// `sealrec record --upload-to STORE`: the session's objects go to the store while it records, the
+/// way the daemon does it — a follower polls the manifest the sealer writes and queues each new
+/// segment and entry; the queue uploads in the background. After the recording ends it waits (up to
+/// `--upload-wait` seconds) for the queue to clear; whatever is left stays in the spool.
+final class RecordUpload: @unchecked Sendable {
+    private let queue: UploadQueue
+    private let follower: SessionFollower
+    private let spool: String
+    private let stopped = NSCondition()
+    private var stopping = false
+    private var poller: Thread?
+    private var lastPollError: String?
+
+    init(store location: String, spool: String?, folder: String) throws {
+        let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
+        self.spool = spool ?? (absolute as NSString).deletingLastPathComponent + "/.sealrec-spool"
+        queue = try UploadQueue(spool: self.spool, store: try StoreLocation.open(location)) { Output.error($0) }
+        follower = SessionFollower(folder: absolute, queue: queue)
+    }
+
+    func start() {
+        queue.start()
+        let thread = Thread { [self] in
+            stopped.lock()
+            while !stopping {
+                stopped.unlock()
+                poll()
+                stopped.lock()
+                _ = stopped.wait(until: Date().addingTimeInterval(0.25))
+            }
+            stopped.unlock()
+        }
+        thread.name = "upload-follower"
+        poller = thread
+        thread.start()
+    }
+
+    /// Stops following, queues the last entries, and waits for the store; true when all is stored.
+    func finish(timeout: Double) -> Bool {
+        stopped.lock()
+        stopping = true
+        stopped.broadcast()
+        stopped.unlock()
+        while poller?.isFinished == false { Thread.sleep(forTimeInterval: 0.01) }
+        poll()
+        let done = queue.waitUntilEmpty(timeout: timeout)
+        queue.stop()
+        let status = queue.status()
+        print("upload to \(status.store): \(done ? "all \(status.uploadedItems) objects stored" : "\(status.backlogItems) objects wait in \(spool)")")
+        return done
+    }
+
+    private func poll() {
+        do {
+            try follower.poll()
+        } catch {
+            // Logged once per distinct problem; recording goes on regardless.
+            if "\(error)" != lastPollError { Output.error("upload: cannot queue: \(error)") }
+            lastPollError = "\(error)"
+        }
+    }
+}
