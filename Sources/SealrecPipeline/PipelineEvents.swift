@@ -9,6 +9,13 @@ public enum PipelineEvent: Sendable, Equatable {
     case sourceFailed(source: String, timelineNanos: Int64, message: String)
     /// An operator's marker.
     case marker(text: String, timelineNanos: Int64)
+    /// A device delivered nothing for a stretch of the timeline (unplugged, fatal streaming error,
+    /// audio overrun) and then came back, or the session ended first: the hole is declared.
+    case deviceGap(source: String, startNanos: Int64, durationNanos: Int64, reason: String)
+    /// At the end of a device microphone's track: how far its clock ran from CLOCK_MONOTONIC, how
+    /// much was corrected, and the offset between its sound and the timeline at the start and end.
+    case clockCorrected(source: String, timelineNanos: Int64, ppm: Double, correctedNanos: Int64,
+                        startOffsetNanos: Int64, endOffsetNanos: Int64)
 }
 
 /// A segment file that is complete, flushed and durable under its final name.

@@ -55,7 +55,11 @@ public final class RecordingSession: @unchecked Sendable {
         let cameraTracks = composite?.withCameraTracks ?? true
 
         // Tracks in file order: the composite first (what players show), then cameras, then microphones.
-        struct Track { let name: String; let encoder: Encoder; let frameRate: Int?; let input: BoundedQueue<CapturedBuffer> }
+        struct Track {
+            let name: String; let encoder: Encoder; let frameRate: Int?; let input: BoundedQueue<CapturedBuffer>
+            /// A device microphone: its sample clock is steered to its capture timestamps.
+            var followsCaptureClock = false
+        }
         var tracks: [Track] = []
         var sources: [CaptureSource] = []
         var outputs: [[BoundedQueue<CapturedBuffer>]] = []
@@ -119,7 +123,7 @@ public final class RecordingSession: @unchecked Sendable {
             }
             encoderNotes[mic.name] = "\(settings.codec) \(settings.sampleRate) Hz \(settings.channels) ch \(settings.bitRate) bit/s"
             let q = BoundedQueue<CapturedBuffer>(capacity: config.queueDepth)
-            tracks.append(Track(name: mic.name, encoder: encoder, frameRate: nil, input: q))
+            tracks.append(Track(name: mic.name, encoder: encoder, frameRate: nil, input: q, followsCaptureClock: source is ALSAMicrophoneSource))
             sources.append(source)
             outputs.append([q])
             descriptions.append(source.description)
@@ -141,7 +145,8 @@ public final class RecordingSession: @unchecked Sendable {
             if let fps = t.frameRate {
                 return VideoEncodeStage(track: index, sourceName: t.name, encoder: t.encoder, frameRate: fps, input: t.input, output: mux, clock: clock)
             }
-            return AudioEncodeStage(track: index, sourceName: t.name, encoder: t.encoder, input: t.input, output: mux, clock: clock)
+            return AudioEncodeStage(track: index, sourceName: t.name, encoder: t.encoder, input: t.input, output: mux, clock: clock,
+                                    followCaptureClock: t.followsCaptureClock)
         }
         recorder = EventRecorder(next: observer)
         let timeline = sessionTimeline
@@ -160,12 +165,18 @@ public final class RecordingSession: @unchecked Sendable {
     /// Sources in the order of their tracks.
     public var sourceDescriptions: [SourceDescription] { sources.map(\.description) }
 
+    /// Each device source's state by name ("capturing", "missing: ..."), for the daemon's status.
+    public var deviceStatus: [String: String] {
+        Dictionary(uniqueKeysWithValues: sources.compactMap { s in (s as? DeviceStatusReporting).map { (s.name, $0.deviceStatus) } })
+    }
+
     public func start() {
         if let d = options.durationSeconds { timeline.stopTime = Int64(d * 1e9) }
         muxWorker = Worker(name: "muxer") { [self] in runMuxer() }
         stages.forEach { $0.start() }
         compositor?.start()
-        let context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
+        var context = CaptureContext(timeline: timeline, origin: MonotonicClock.now(), paced: !options.fast)
+        context.report = { [muxQueue] event in muxQueue.put(.event(event)) }
         for (i, s) in sources.enumerated() { s.start(outputs: sourceOutputs[i], context: context) }
     }
 
@@ -239,8 +250,11 @@ public final class RecordingSession: @unchecked Sendable {
         case .raw:
             return try RawVideoSource(name: cam.name, path: cam.path!, pixelFormat: cam.pixelFormat!,
                                       width: cam.width, height: cam.height, frameRate: cam.frameRate)
-        case .v4l2, .alsa:
-            throw ConfigError("camera \(cam.name): \(cam.source.rawValue) sources are not available in this build")
+        case .v4l2:
+            return try V4L2CameraSource(name: cam.name, path: cam.path!, format: cam.pixelFormat ?? "yuyv422",
+                                        width: cam.width, height: cam.height, frameRate: cam.frameRate, controls: cam.controls ?? [:])
+        case .alsa:
+            throw ConfigError("camera \(cam.name): alsa is a microphone source")
         }
     }
 
@@ -252,8 +266,10 @@ public final class RecordingSession: @unchecked Sendable {
         case .raw:
             return try RawAudioSource(name: mic.name, path: mic.path!, sampleFormat: mic.sampleFormat!,
                                       sampleRate: mic.sampleRate, channels: mic.channels)
-        case .v4l2, .alsa:
-            throw ConfigError("microphone \(mic.name): \(mic.source.rawValue) sources are not available in this build")
+        case .alsa:
+            return try ALSAMicrophoneSource(name: mic.name, pcm: mic.path!, sampleRate: mic.sampleRate, channels: mic.channels)
+        case .v4l2:
+            throw ConfigError("microphone \(mic.name): v4l2 is a camera source")
         }
     }
 
@@ -275,7 +291,6 @@ public final class RecordingSession: @unchecked Sendable {
         unlink(probe)
     }
 }
-
 
 /// Keeps the events of a session (for its result) and passes everything on.
 final class EventRecorder: SessionObserver, @unchecked Sendable {

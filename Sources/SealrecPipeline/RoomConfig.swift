@@ -94,10 +94,14 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var frameRate: Int = 25
         /// raw: the file; v4l2: the device path.
         public var path: String?
-        /// raw: the file's pixel format (FFmpeg name, e.g. yuyv422).
+        /// raw: the file's pixel format; v4l2: the format to ask the camera for (FFmpeg names:
+        /// yuyv422 (the default), nv12, mjpeg...).
         public var pixelFormat: String?
         /// synthetic: the camera fails after this many seconds (to rehearse a camera that disappears).
         public var failAfterSeconds: Double?
+        /// v4l2: camera controls to set at start, by v4l2-ctl name (e.g. "auto_exposure": 1,
+        /// "exposure_time_absolute": 250), from the room's camera profile.
+        public var controls: [String: Int]?
         public init() {}
     }
 
@@ -221,7 +225,7 @@ extension RoomConfig {
     /// The same room with every source replaced by a synthetic one of the same name and shape.
     public func withSyntheticSources() -> RoomConfig {
         var c = self
-        c.cameras = cameras.map { var x = $0; x.source = .synthetic; x.path = nil; x.pixelFormat = nil; return x }
+        c.cameras = cameras.map { var x = $0; x.source = .synthetic; x.path = nil; x.pixelFormat = nil; x.controls = nil; return x }
         c.microphones = microphones.map { var x = $0; x.source = .synthetic; x.path = nil; x.sampleFormat = nil; return x }
         return c
     }
@@ -362,7 +366,7 @@ extension RoomConfig.Room {
 }
 
 extension RoomConfig.Camera {
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat, failAfterSeconds }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat, failAfterSeconds, controls }
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -375,6 +379,7 @@ extension RoomConfig.Camera {
         path = try c.decodeIfPresent(String.self, forKey: .path)
         pixelFormat = try c.decodeIfPresent(String.self, forKey: .pixelFormat)
         failAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .failAfterSeconds)
+        controls = try c.decodeIfPresent([String: Int].self, forKey: .controls)
     }
 }
 

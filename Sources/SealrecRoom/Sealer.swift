@@ -97,6 +97,16 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
                                                details: "\(source) stopped delivering after \(Double(t / 1000) / 1e6) s: \(message)"))
         case let .marker(text, t):
             try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
+        case let .clockCorrected(source, t, ppm, corrected, startOffset, endOffset):
+            let ms = { (n: Int64) in String(format: "%.1f ms", Double(n) / 1e6) }
+            try writer.appendEvent(EventRecord(kind: .other, atMicros: t / 1000, source: source,
+                                               details: String(format: "clock %+.1f ppm against CLOCK_MONOTONIC; ", ppm)
+                                                   + "\(ms(corrected)) corrected by resampling; sound-to-timeline offset \(ms(startOffset)) at start, \(ms(endOffset)) at end"))
+        case let .deviceGap(source, start, duration, reason):
+            // Recorded when the gap ends (its length is known then); at_us is that instant.
+            let gap = DeclaredGap(startMicros: start / 1000, durationMicros: max(1, (duration + 999) / 1000))
+            try writer.appendEvent(EventRecord(kind: .deviceGap, atMicros: gap.endMicros, source: source,
+                                               details: "no media for \(Double(gap.durationMicros / 1000) / 1000) s: \(reason)", gap: gap))
         }
     }
 

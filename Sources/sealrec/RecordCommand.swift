@@ -65,6 +65,9 @@ enum RecordCommand {
             if case let .dropped(source, count, t, _) = event {
                 Output.error("warning: \(source) dropped \(count) buffer(s) near \(Double(t / 1_000_000) / 1000) s")
             }
+            if case let .deviceGap(source, start, duration, reason) = event {
+                Output.error("warning: \(source) had no media for \(Double(duration / 1_000_000) / 1000) s from \(Double(start / 1_000_000) / 1000) s: \(reason)")
+            }
         }
         if let failure = result.failure {
             Output.error("recording \(result.reason == .stopped ? "finished with a source failure" : "failed (\(result.reason.rawValue))"): \(failure)")

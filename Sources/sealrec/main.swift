@@ -14,6 +14,7 @@ usage: sealrec COMMAND [OPTIONS]
   fetch    fetch a session with an access code and verify it
   revoke   revoke an access code
   grants   list a session's grants
+  devices  list cameras and microphones with their stable names: sealrec devices [--json]
   help     this text
 """
 
@@ -28,6 +29,7 @@ case "upload": status = runUpload(rest)
 case "seal-folder": status = runSealFolder(rest)
 case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
 case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)
+case "devices": status = DevicesCommand.run(rest)
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0

@@ -7,6 +7,9 @@ public struct CapturedBuffer: @unchecked Sendable {
     public let frame: Frame
     public let captureTime: Int64
     public var timelineTime: Int64 = 0
+    /// The device lost media just before this buffer (it was reopened, or overran): the encoder
+    /// restarts its sample clock here instead of treating the jump in time as clock drift.
+    public var discontinuity = false
 
     public init(frame: Frame, captureTime: Int64) {
         self.frame = frame
@@ -21,6 +24,9 @@ public struct CaptureContext: Sendable {
     public let origin: Int64
     /// Real time (sleep to each buffer's instant) or as fast as downstream takes buffers.
     public let paced: Bool
+    /// Records an event in the session's chain (device sources: gaps, driver drops). May wait for
+    /// room in the muxer's queue, so only for rare events, never per buffer.
+    public var report: @Sendable (PipelineEvent) -> Void = { _ in }
 }
 
 /// Describes a source for the session's device list.
@@ -69,7 +75,8 @@ open class CaptureSource: @unchecked Sendable {
     }
 
     public func stop() { stateLock.lock(); stopRequested = true; stateLock.unlock() }
-    private var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
+    /// Device sources that wait for a device to return check this to stop promptly.
+    var shouldStop: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopRequested }
 
     public func join() { worker?.join() }
 

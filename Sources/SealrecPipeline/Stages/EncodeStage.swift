@@ -134,11 +134,15 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     private var fifo: SampleFifo?
     private var nextSample: Int64?
     private let rate: Int64
+    /// Device microphones only: their sample clock is steered to their capture timestamps.
+    private var clockSync: AudioClockSync?
+    private var queueDropsSeen = 0
     let level = LevelMeter()
 
-    override init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
-                  output: BoundedQueue<MuxItem>, clock: SegmentClock) {
+    init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
+         output: BoundedQueue<MuxItem>, clock: SegmentClock, followCaptureClock: Bool = false) {
         rate = Int64(encoder.timeBase.den)
+        clockSync = followCaptureClock ? AudioClockSync(rate: Int(encoder.timeBase.den)) : nil
         super.init(track: track, sourceName: sourceName, encoder: encoder, input: input, output: output, clock: clock)
     }
 
@@ -149,7 +153,10 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
                                       outputFormat: encoder.sampleFormat, outputRate: Int(rate), outputChannels: encoder.channels)
             fifo = SampleFifo(format: encoder.sampleFormat, channels: encoder.channels)
             nextSample = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
+            // Resampling mode from the start, so later compensation does not re-initialise it mid-stream.
+            if clockSync != nil { try resampler!.compensate(delta: 0, distance: 0) }
         }
+        try followCaptureClock(buffer)
         let converted = try resampler!.convert(f)
         level.measure(converted, windowSamples: Int(rate))
         fifo!.append(converted)
@@ -158,8 +165,42 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     }
 
     override func finishInput() throws {
+        reportClock()
         guard let fifo, fifo.count > 0 else { return }
         try encodeFrame(samples: fifo.count)
+    }
+
+    /// Puts the clock correction in the record: it changed the sound's timing, so it is evidence.
+    private func reportClock() {
+        guard let sync = clockSync, let end = smoothedEnd(sync) else { return }
+        let nanos = { (samples: Double) in Int64(samples * 1e9 / Double(self.rate)) }
+        output.put(.event(.clockCorrected(source: sourceName, timelineNanos: endNanos, ppm: sync.ppm,
+                                          correctedNanos: nanos(Double(sync.correctedSamples)),
+                                          startOffsetNanos: nanos(sync.startError ?? 0), endOffsetNanos: nanos(end))))
+    }
+
+    private func smoothedEnd(_ sync: AudioClockSync) -> Double? { sync.startError == nil ? nil : sync.smoothedError }
+
+    private func followCaptureClock(_ buffer: CapturedBuffer) throws {
+        guard var sync = clockSync else { return }
+        defer { clockSync = sync }
+        let capturedAt = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
+        // A buffer dropped at the full capture queue is lost sound too, not drift to steer away.
+        let queueDrops = input.dropped
+        defer { queueDropsSeen = queueDrops }
+        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt,
+                            discontinuity: buffer.discontinuity || queueDrops > queueDropsSeen) {
+        case .none: break
+        case let .compensate(delta, distance): try resampler!.compensate(delta: delta, distance: distance)
+        case let .jump(target):
+            // Encoders take whole frames: finish the last one with silence, then skip the hole.
+            let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
+            if fifo!.count > 0 {
+                fifo!.appendSilence(size - fifo!.count % size)
+                while fifo!.count >= size { try encodeFrame(samples: size) }
+            }
+            nextSample = max(nextSample!, target)
+        }
     }
 
     private func encodeFrame(samples: Int) throws {
@@ -196,6 +237,13 @@ struct SampleFifo {
             frame.withSamples(p) { planes[p].append(contentsOf: UnsafeRawBufferPointer($0)) }
         }
         count += frame.sampleCount
+    }
+
+    mutating func appendSilence(_ n: Int) {
+        guard n > 0 else { return }
+        // Zero bytes are silence in every format an audio encoder takes (signed and float samples).
+        for p in 0..<planes.count { planes[p].append(contentsOf: repeatElement(0, count: n * bytesPerSample)) }
+        count += n
     }
 
     mutating func pop(_ n: Int, sampleRate: Int) throws -> Frame {
