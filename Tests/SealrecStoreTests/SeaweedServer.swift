@@ -72,12 +72,13 @@ final class SeaweedServer: @unchecked Sendable {
         try p.run()
         process = p
         try Self.watch(p.processIdentifier)
-        let deadline = Date().addingTimeInterval(30)
+        // A loaded CI machine can take a while to start the JVM-free but multi-service weed.
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
             if (try? aws(["s3api", "list-buckets"]))?.status == 0 { return }
             Thread.sleep(forTimeInterval: 0.2)
         }
-        throw TestFailure("SeaweedFS did not answer on \(endpoint) within 30 s")
+        throw TestFailure("SeaweedFS did not answer on \(endpoint) within 90 s")
     }
 
     /// A watcher that kills the server within a second of this test process ending, so a crashed or
