@@ -33,6 +33,12 @@ final class SegmentMuxer: @unchecked Sendable {
     private let playlist: Playlist
     private var open: [Int: OpenSegment] = [:]
     private var trackSegment: [Int]
+    /// When each track last delivered a packet (CLOCK_MONOTONIC): a silent track is a device gap.
+    private var lastArrival: [Int64]
+    /// Highest segment index already closed: nothing is ever written into a closed segment again.
+    private var closedThrough = -1
+    /// A track silent this long (wall time) no longer holds segments open (a device being reopened).
+    static let idleNanos: Int64 = 2_000_000_000
     private var ended: [Int64?]
     private var started = false
     /// Events that arrive before the first packet (a marker right at start) wait for the record to exist.
@@ -45,6 +51,7 @@ final class SegmentMuxer: @unchecked Sendable {
         self.timeline = timeline; self.observer = observer; self.start = start
         playlist = Playlist(path: folder + "/index.m3u8", targetSeconds: Int(clock.segmentNanos / 1_000_000_000))
         trackSegment = Array(repeating: -1, count: encoders.count)
+        lastArrival = Array(repeating: MonotonicClock.now(), count: encoders.count)
         ended = Array(repeating: nil, count: encoders.count)
     }
 
@@ -58,11 +65,13 @@ final class SegmentMuxer: @unchecked Sendable {
                 var index = clock.index(of: packet.pts, timeBase: timeBase)
                 // Audio that runs a little past the stop instant stays in the last segment.
                 if let stop = timeline.stopTime { index = min(index, clock.index(ofNanos: max(0, stop - 1))) }
-                index = max(index, trackSegment[track])
+                // A packet late for a segment already sealed (its track was silent) goes to the next one.
+                index = max(index, trackSegment[track], closedThrough + 1)
                 trackSegment[track] = index
+                lastArrival[track] = MonotonicClock.now()
                 let segment = try segment(index)
                 try segment.writer.write(packet, stream: track, timeBase: timeBase)
-                try segment.file.syncIfDue()
+                segment.file.syncIfDue()
                 try closeSegmentsAllTracksPassed()
             case let .event(event):
                 if started { try observer?.pipelineEvent(event) } else { earlyEvents.append(event) }
@@ -110,8 +119,13 @@ final class SegmentMuxer: @unchecked Sendable {
     }
 
     private func closeSegmentsAllTracksPassed() throws {
-        while let lowest = open.keys.min(),
-              trackSegment.indices.allSatisfy({ ended[$0] != nil || trackSegment[$0] > lowest }) {
+        let now = MonotonicClock.now()
+        func passed(_ t: Int, _ k: Int) -> Bool {
+            if ended[t] != nil || trackSegment[t] > k { return true }
+            // Silent for a while and the others have moved on: do not hold the record back.
+            return now - lastArrival[t] > SegmentMuxer.idleNanos && trackSegment.indices.contains { $0 != t && trackSegment[$0] > k }
+        }
+        while let lowest = open.keys.min(), trackSegment.indices.allSatisfy({ passed($0, lowest) }) {
             let isLast = ended.allSatisfy { $0 != nil } && open.count == 1
             try close(lowest, last: isLast)
         }
@@ -119,6 +133,7 @@ final class SegmentMuxer: @unchecked Sendable {
 
     private func close(_ index: Int, last: Bool) throws {
         guard let s = open.removeValue(forKey: index) else { return }
+        closedThrough = max(closedThrough, index)
         try s.writer.finish()
         let sha = try s.file.close()
         let start = Int64(index) * clock.segmentNanos
