@@ -65,7 +65,8 @@ public enum SessionRecovery {
                                                    details: "media lost in the crash before \(finalName)",
                                                    gap: DeclaredGap(startMicros: end, durationMicros: start - end)))
             }
-            let (length, digest) = try hash(finalPath)
+            // Salvage cannot have hashed while writing: one streamed read, as the verifier does.
+            let (length, digest) = try SegmentFileHasher().hash(URL(fileURLWithPath: finalPath))
             try writer.appendSegment(SegmentRecord(fileName: finalName, byteLength: length, sha256: digest,
                                                    startMicros: start, durationMicros: endMicros - start,
                                                    wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(start) / 1e6)))
@@ -75,23 +76,6 @@ public enum SessionRecovery {
         try writer.close(reason: .interrupted, lastGoodMicros: end)
         try? rewritePlaylist(folder: folder, segmentMicros: segmentMicros)
         return Outcome(folder: folder, salvaged: salvaged, lastGoodMicros: end, utcAnchor: manifest.utcAnchor)
-    }
-
-    /// Reads a file once in large blocks, hashing it: salvage cannot have hashed while writing.
-    static func hash(_ path: String) throws -> (Int64, Digest) {
-        let fd = try Posix.open(path, O_RDONLY)
-        defer { close(fd) }
-        let hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total: Int64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
-            total += Int64(n)
-        }
-        return (total, hasher.finalize())
     }
 
     /// The playlist again, from the (now closed) manifest, with its end mark.
