@@ -3,7 +3,7 @@
 Independent tools only: sealrec verify (the reviewer's verifier), ffprobe/ffmpeg, sox.
 Prints one PASS/FAIL line per check plus the measured figures; exit status 1 if any check failed.
     vm-check.py RESULTS SEALREC PUBKEY [STEP...]"""
-import json, os, re, subprocess, sys
+import array, json, math, os, re, subprocess, sys
 
 out, sealrec, pub = sys.argv[1:4]
 steps = sys.argv[4:] or "devices yuyv nv12 badconfig disconnect fatal dropped aloop-unbind overrun drift".split()
@@ -48,6 +48,34 @@ def tone(session, start=0.5, seconds=4):
     text = r.stderr.decode()
     get = lambda key: float(re.search(key + r":\s+(-?[\d.]+)", text).group(1)) if re.search(key, text) else float("nan")
     return get("Rough   frequency"), get("RMS     amplitude")
+
+def tone_rate_ppm(session, start=12.0, window=0.5, hz=1000, rate=48000):
+    """How far the recorded tone's clock is off the recording's timeline, in ppm: the playback's
+    1 kHz sine, as recorded, is 1 kHz of the sound card's clock; stretched onto CLOCK_MONOTONIC it
+    reads 1 kHz * (1 + ppm). Its phase in half-second windows, unwrapped, regressed on time; from
+    12 s on, once the recorder's correction has settled (it closes a quarter of the offset a second)."""
+    x = array.array("h")
+    pcm = run_bytes("ffmpeg", "-v", "error", "-i", os.path.join(out, session, "index.m3u8"), "-map", "0:a",
+                    "-ac", "1", "-ar", str(rate), "-f", "s16le", "-")
+    x.frombytes(pcm[:len(pcm) // 2 * 2])
+    period = rate // hz  # 48 samples: a whole number, so one table of phases serves every window
+    cos = [math.cos(2 * math.pi * i / period) for i in range(period)]
+    sin = [math.sin(2 * math.pi * i / period) for i in range(period)]
+    n = int(window * rate)
+    times, phases = [], []
+    for s in range(int(start * rate), len(x) - n - rate, n):
+        chunk = x[s:s + n]
+        sums = [sum(chunk[(p - s) % period::period]) for p in range(period)]
+        phase = math.atan2(-sum(a * b for a, b in zip(sums, sin)), sum(a * b for a, b in zip(sums, cos)))
+        if phases:  # a window moves the phase by far less than half a turn below 1000 ppm
+            phase += 2 * math.pi * round((phases[-1] - phase) / (2 * math.pi))
+        times.append(s / rate)
+        phases.append(phase)
+    if len(times) < 4:
+        return float("nan")
+    mt, mp = sum(times) / len(times), sum(phases) / len(phases)
+    slope = sum((t - mt) * (p - mp) for t, p in zip(times, phases)) / sum((t - mt) ** 2 for t in times)
+    return slope / (2 * math.pi) / hz * 1e6
 
 def run_bytes(*args):
     return subprocess.run(args, capture_output=True).stdout
@@ -150,8 +178,15 @@ for step in steps:
                 continue
             ppm, corrected, start, end = (float(x) for x in m.groups())
             seconds = clock[0]["at_us"] / 1e6
-            check(f"{name}: the microphone measured {sign * 100:+d} ppm off CLOCK_MONOTONIC", abs(ppm - sign * 100) <= 30,
-                  f"{ppm:+.1f} ppm over {seconds:.0f} s")
+            # The loopback is set 100 ppm off, but under emulation its timer really runs anywhere from
+            # about 100 to 140 ppm off (a loaded CI guest measured +138 and -114): so the truth is taken
+            # from the media, the recorded 1 kHz tone's phase against the timeline, and the recorder's
+            # own estimate must agree with it. Uncorrected, the tone would read 0 ppm.
+            media = tone_rate_ppm(name)
+            check(f"{name}: the recorded tone shows the microphone's clock {'fast' if sign > 0 else 'slow'} against CLOCK_MONOTONIC",
+                  50 <= sign * media <= 250, f"{media:+.1f} ppm (loopback set to {sign * 100:+d} ppm)")
+            check(f"{name}: the recorder's clock estimate matches the recorded tone", abs(ppm - media) <= 15,
+                  f"estimate {ppm:+.1f} ppm, tone {media:+.1f} ppm, over {seconds:.0f} s")
             check(f"{name}: A/V offset at the end within 20 ms of the start", abs(end - start) <= 20,
                   f"start {start:+.1f} ms, end {end:+.1f} ms, {corrected:+.1f} ms corrected (uncorrected at 10 min: {ppm * 600 / 1000:+.0f} ms)")
             hz, rms = tone(name, start=1, seconds=seconds - 2)

@@ -31,7 +31,18 @@ struct AudioClockSync {
     /// only when it persists, because one late timestamp (a delayed interrupt) is not lost sound.
     private var lateBuffers = 0
     private var outliers = 0
+    /// Buffers averaged since the average (re)started: the first ones get a plain mean, so the
+    /// first buffer of a loaded start does not dominate the average for seconds.
+    private var averaged = 0
+    /// The compensation in flight (libswresample spreads it over `distance` samples) and what the
+    /// ones before it added: what the device's own sample count is, seen from the track.
+    private var inFlight = (delta: Int64(0), from: Int64(0), distance: Int64(1))
+    private var completedCorrection: Int64 = 0
+    private var fit = DriftFit()
     static let buffersToConfirmHole = 3
+    /// The rate is fitted from this far into each continuous run: the start's queues and caches
+    /// settle first (a loaded machine's first seconds carry offsets that are not the crystal's).
+    static let settleSeconds: Int64 = 5
 
     /// 60 ms: well above timestamp jitter (a period or two), well below what a listener hears as
     /// a shift; buffers dropped at a full queue leave holes this size too.
@@ -52,7 +63,9 @@ struct AudioClockSync {
         if (discontinuity && -error > 0) || lateBuffers >= AudioClockSync.buffersToConfirmHole {
             lateBuffers = 0
             smoothedError = nil
+            averaged = 0
             nextAdjustment = capturedAt + rate
+            fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate)
             return .jump(toSample: capturedAt)
         }
         // An outlier (one late or early stamp) says nothing about the clock: keep it out of the
@@ -60,23 +73,89 @@ struct AudioClockSync {
         let outlier = late || smoothedError.map({ abs(Double(error) - $0) > Double(jumpThreshold) }) == true
         outliers = outlier ? outliers + 1 : 0
         if outlier && outliers < AudioClockSync.buffersToConfirmHole { return .none }
-        if outlier { smoothedError = nil; outliers = 0 }
-        // An exponential average over about a second of 10-20 ms buffers.
-        smoothedError = smoothedError.map { $0 + (Double(error) - $0) * 0.02 } ?? Double(error)
+        if outlier {
+            smoothedError = nil; outliers = 0; averaged = 0
+            fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate)
+        }
+        if fit.settledFrom == nil { fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate) }
+        // A mean over the first 50 buffers, then an exponential average over about a second of
+        // 10-20 ms buffers.
+        averaged += 1
+        let weight = max(0.02, 1 / Double(averaged))
+        smoothedError = smoothedError.map { $0 + (Double(error) - $0) * weight } ?? Double(error)
+        fit.add(capturedAt: capturedAt, deviceOffset: Double(error) - applied(at: placedAt), rate: rate)
         guard placedAt >= nextAdjustment else { return .none }
         nextAdjustment = placedAt + rate
         // Audio ahead of its capture time (positive error) means too many samples: remove some.
         let limit = Double(rate) * maxCorrection
         if startError == nil { startError = smoothedError }
         let delta = Int(max(-limit, min(limit, (-smoothedError! / correctionSeconds).rounded())))
+        completedCorrection += inFlight.delta
+        inFlight = (Int64(delta), placedAt, rate)
         correctedSamples += Int64(delta)
         return .compensate(delta: delta, distance: Int(rate))
     }
 
-    /// The device clock's rate error in ppm: what was corrected plus what is still off, over the
-    /// track so far (positive: the device is fast).
+    /// Samples the compensations had added (removed, negative) by the time the track reached `sample`.
+    private func applied(at sample: Int64) -> Double {
+        let done = min(1, max(0, Double(sample - inFlight.from) / Double(inFlight.distance)))
+        return Double(completedCorrection) + Double(inFlight.delta) * done
+    }
+
+    /// The device clock's rate error in ppm (positive: the device is fast): the least-squares slope
+    /// of the device's own sample count against capture time, once settled; for a session too
+    /// short for that, what was corrected plus what is still off, over the track so far.
     var ppm: Double {
+        if let slope = fit.slope { return slope * 1e6 }
         guard let first = firstPlaced, lastPlaced > first else { return 0 }
         return (Double(-correctedSamples) + (smoothedError ?? 0) - (startError ?? 0)) / Double(lastPlaced - first) * 1e6
+    }
+}
+
+/// A straight line through (capture time, device offset) points, fitted per continuous run (a hole
+/// or a timestamp shift starts a new run with its own intercept) and pooled: the shared slope is
+/// the device clock's rate error.
+struct DriftFit {
+    private(set) var settledFrom: Int64?
+    private var origin: Int64 = 0
+    private var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+    /// Centred sums of the runs already closed.
+    private var pooledXX = 0.0, pooledXY = 0.0
+    /// Seconds of capture time fitted, over all runs.
+    private(set) var span = 0.0
+    private var runFirst: Double?, runLast = 0.0
+    /// Below this much fitted time the slope is noise (2 ms jitter over 2 s is 1000 ppm).
+    static let minimumSpan = 5.0
+
+    mutating func newRun(settledFrom sample: Int64) {
+        closeRun()
+        settledFrom = sample
+        origin = sample
+    }
+
+    /// `deviceOffset`: samples, the device's own count minus where its capture time puts it.
+    mutating func add(capturedAt: Int64, deviceOffset: Double, rate: Int64) {
+        guard let from = settledFrom, capturedAt >= from else { return }
+        let x = Double(capturedAt - origin) / Double(rate)
+        let y = deviceOffset / Double(rate)
+        n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y
+        if runFirst == nil { runFirst = x }
+        runLast = x
+    }
+
+    /// Seconds of device offset per second of capture time, or nil while too little is fitted.
+    var slope: Double? {
+        var s = self
+        s.closeRun()
+        return s.span >= DriftFit.minimumSpan && s.pooledXX > 0 ? s.pooledXY / s.pooledXX : nil
+    }
+
+    private mutating func closeRun() {
+        if n >= 2 {
+            pooledXX += sxx - sx * sx / n
+            pooledXY += sxy - sx * sy / n
+            span += runLast - (runFirst ?? runLast)
+        }
+        n = 0; sx = 0; sy = 0; sxx = 0; sxy = 0; runFirst = nil; runLast = 0
     }
 }
