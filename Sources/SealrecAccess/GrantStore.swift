@@ -47,7 +47,7 @@ public struct ObjectGrantStore: GrantStore {
         let temp = NSTemporaryDirectory() + "sealrec-put-\(UUID().uuidString)"
         defer { unlink(temp) }
         try data.write(to: URL(fileURLWithPath: temp))
-        try store.put(file: temp, key: key, sha256: SHA256Hasher.hash([UInt8](data)), length: Int64(data.count), maxBytesPerSecond: nil)
+        try store.put(file: temp, key: key, sha256: SHA256Hasher.hash([UInt8](data)), length: Int64(data.count), limiter: nil)
     }
 
     public func list(prefix: String) throws -> [String] { try store.list(prefix: prefix) }

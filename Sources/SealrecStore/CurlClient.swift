@@ -2,8 +2,8 @@ import CCurl
 import Foundation
 
 /// HTTP over libcurl. libcurl (not URLSession) because an evidence uploader needs what it gives
-/// directly: a configurable CA file, connect and stall timeouts, a per-transfer send-rate cap,
-/// streaming uploads from a file range, and connection reuse across requests.
+/// directly: a configurable CA file, connect and stall timeouts, a read callback the queue's
+/// shared bandwidth limiter can pace, streaming uploads from a file range, and connection reuse across requests.
 ///
 /// Easy handles are not thread-safe, so the client keeps a pool: each transfer borrows one and
 /// returns it, and a returned handle keeps its open connection for the next request.
@@ -25,7 +25,7 @@ final class CurlClient: @unchecked Sendable {
     /// Performs the request. Transport failures throw (`unreachable`, `tls`, `localFile`); any HTTP
     /// status is returned for the caller to judge.
     func perform(_ request: HTTPRequest, endpoint: String) throws(StoreError) -> HTTPResponse {
-        let context = try TransferContext(body: request.body, downloadPath: request.downloadPath)
+        let context = try TransferContext(body: request.body, downloadPath: request.downloadPath, limiter: request.limiter)
         let handle = borrow()
         var headerList: UnsafeMutablePointer<curl_slist>?
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -73,9 +73,6 @@ final class CurlClient: @unchecked Sendable {
                 let context = Unmanaged<TransferContext>.fromOpaque(ctx!).takeUnretainedValue()
                 return context.read(into: buffer!, capacity: size * count)
             }, unmanaged)
-        }
-        if let limit = request.maxSendBytesPerSecond, limit > 0 {
-            _ = sr_curl_set_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(limit))
         }
 
         let code = withExtendedLifetime(context) { curl_easy_perform(handle) }

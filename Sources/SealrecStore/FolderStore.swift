@@ -13,7 +13,7 @@ public struct FolderStore: ObjectStore {
     public var description: String { "folder \(root)" }
 
     @discardableResult
-    public func put(file: String, key: String, sha256: Digest, length: Int64, maxBytesPerSecond: Int64?) throws(StoreError) -> ObjectInfo {
+    public func put(file: String, key: String, sha256: Digest, length: Int64, limiter: BandwidthLimiter?) throws(StoreError) -> ObjectInfo {
         let target = try path(for: key)
         if let existing = try head(key: key) { return try same(existing, key: key, sha256: sha256, length: length) }
         let folder = (target as NSString).deletingLastPathComponent
@@ -24,7 +24,7 @@ public struct FolderStore: ObjectStore {
         }
         let temporary = "\(folder)/.\((target as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { unlink(temporary) }
-        let copied = try FolderCopy.copy(from: file, to: temporary, length: length)
+        let copied = try FolderCopy.copy(from: file, to: temporary, length: length, limiter: limiter)
         guard copied == sha256 else {
             throw .checksumMismatch(key: key, expected: sha256.hex, actual: "\(copied.hex) (bytes read from \(file))")
         }
@@ -102,7 +102,7 @@ public struct FolderStore: ObjectStore {
 
 /// Copies a file into a new file, hashing the bytes as they are written, and fsyncs it.
 enum FolderCopy {
-    static func copy(from source: String, to destination: String, length: Int64) throws(StoreError) -> Digest {
+    static func copy(from source: String, to destination: String, length: Int64, limiter: BandwidthLimiter? = nil) throws(StoreError) -> Digest {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw .localFile(path: source, detail: "open: \(String(cString: strerror(errno)))") }
         defer { close(input) }
@@ -110,13 +110,14 @@ enum FolderCopy {
         guard output >= 0 else { throw .localFile(path: destination, detail: "create: \(String(cString: strerror(errno)))") }
         defer { close(output) }
         let hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = [UInt8](repeating: 0, count: limiter?.chunk ?? 1 << 20)
         var copied: Int64 = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw .localFile(path: source, detail: "read: \(String(cString: strerror(errno)))") }
             if n == 0 { break }
+            limiter?.take(n)
             var written = 0
             while written < n {
                 let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }

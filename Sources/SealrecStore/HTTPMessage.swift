@@ -13,8 +13,8 @@ struct HTTPRequest {
     var url: String
     var headers: [(String, String)]
     var body: Body = .empty
-    /// Caps this transfer's upload rate (libcurl's CURLOPT_MAX_SEND_SPEED_LARGE).
-    var maxSendBytesPerSecond: Int64?
+    /// Paces the body as it is sent (shared with the queue's other transfers).
+    var limiter: BandwidthLimiter?
     /// Where the response body goes: memory (small XML answers) or a new file (downloads).
     var downloadPath: String?
 }

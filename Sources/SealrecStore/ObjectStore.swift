@@ -22,9 +22,9 @@ public protocol ObjectStore: Sendable, CustomStringConvertible {
     /// Stores the file under `key` unless the store already holds exactly these bytes (then it is a
     /// no-op: keys are idempotent). Returns only after the store has confirmed length and checksum.
     /// Never overwrites a key holding other bytes (`conflictingObject`).
-    /// `maxBytesPerSecond` caps this transfer (nil: no cap).
+    /// `limiter` paces the bytes sent (nil: as fast as the link goes); it may be shared by transfers.
     @discardableResult
-    func put(file: String, key: String, sha256: Digest, length: Int64, maxBytesPerSecond: Int64?) throws(StoreError) -> ObjectInfo
+    func put(file: String, key: String, sha256: Digest, length: Int64, limiter: BandwidthLimiter?) throws(StoreError) -> ObjectInfo
 
     /// What the store holds under `key`, or nil when nothing.
     func head(key: String) throws(StoreError) -> ObjectInfo?

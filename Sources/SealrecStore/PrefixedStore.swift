@@ -13,8 +13,8 @@ public struct PrefixedStore: ObjectStore {
 
     public var description: String { "\(base.description)/\(prefix)" }
 
-    public func put(file: String, key: String, sha256: Digest, length: Int64, maxBytesPerSecond: Int64?) throws(StoreError) -> ObjectInfo {
-        try base.put(file: file, key: prefix + key, sha256: sha256, length: length, maxBytesPerSecond: maxBytesPerSecond)
+    public func put(file: String, key: String, sha256: Digest, length: Int64, limiter: BandwidthLimiter?) throws(StoreError) -> ObjectInfo {
+        try base.put(file: file, key: prefix + key, sha256: sha256, length: length, limiter: limiter)
     }
     public func head(key: String) throws(StoreError) -> ObjectInfo? { try base.head(key: prefix + key) }
     public func get(key: String, to path: String) throws(StoreError) -> ObjectInfo { try base.get(key: prefix + key, to: path) }

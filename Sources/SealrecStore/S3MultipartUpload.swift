@@ -10,7 +10,7 @@ struct S3MultipartUpload {
     let key: String
     let sha256: Digest
     let length: Int64
-    let maxBytesPerSecond: Int64?
+    let limiter: BandwidthLimiter?
 
     func run() throws(StoreError) -> ObjectInfo {
         let created = try store.send("POST", key: key, query: [("uploads", "")],
@@ -41,7 +41,7 @@ struct S3MultipartUpload {
             if let md5 = digests.md5 { headers.append(("content-md5", md5.base64)) }
             let response = try store.send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                                           headers: headers, body: .fileRange(path: file, offset: offset, length: size),
-                                          payloadHash: digests.sha256.hex, maxBytesPerSecond: maxBytesPerSecond)
+                                          payloadHash: digests.sha256.hex, limiter: limiter)
             guard response.status == 200, let etag = response.headers["etag"] else { throw store.failure(response, key: key) }
             parts.append((number, etag, digests))
             offset += size

@@ -21,14 +21,14 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     // MARK: ObjectStore
 
     @discardableResult
-    public func put(file: String, key: String, sha256: Digest, length: Int64, maxBytesPerSecond: Int64?) throws(StoreError) -> ObjectInfo {
+    public func put(file: String, key: String, sha256: Digest, length: Int64, limiter: BandwidthLimiter?) throws(StoreError) -> ObjectInfo {
         // Idempotent keys: a retry after a lost answer, or after a crash, finds the object already there.
         if let existing = try headResponse(key: key) {
             return try confirmExisting(existing, file: file, key: key, sha256: sha256, length: length)
         }
         if length >= config.multipartThreshold {
             return try S3MultipartUpload(store: self, file: file, key: key, sha256: sha256, length: length,
-                                         maxBytesPerSecond: maxBytesPerSecond).run()
+                                         limiter: limiter).run()
         }
         let digests = try FileDigests.compute(path: file, length: length, md5: config.sendContentMD5)
         guard digests.sha256 == sha256 else {
@@ -38,7 +38,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                        ("content-type", "application/octet-stream")] + lockHeaders()
         if let md5 = digests.md5 { headers.append(("content-md5", md5.base64)) }
         let response = try send("PUT", key: key, headers: headers, body: .fileRange(path: file, offset: 0, length: length),
-                                payloadHash: sha256.hex, maxBytesPerSecond: maxBytesPerSecond)
+                                payloadHash: sha256.hex, limiter: limiter)
         // 412: someone (an earlier attempt whose answer was lost) stored it meanwhile; confirm below.
         guard response.status == 200 || response.status == 412 else { throw failure(response, key: key) }
         guard let stored = try headResponse(key: key) else {
@@ -101,7 +101,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     /// Signs and performs one request. `key` nil addresses the bucket itself.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: HTTPRequest.Body = .empty, payloadHash: String = SignatureV4.emptyPayload,
-              maxBytesPerSecond: Int64? = nil, downloadPath: String? = nil) throws(StoreError) -> HTTPResponse {
+              limiter: BandwidthLimiter? = nil, downloadPath: String? = nil) throws(StoreError) -> HTTPResponse {
         // Read per request, so an operator's fix to the file takes effect without a restart.
         let credentials = try Credentials.load(from: config.credentialsFile)
         var path = "/" + SignatureV4.uriEncode(config.bucket, keepSlash: false)
@@ -111,7 +111,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                                  payloadHash: payloadHash)
         let queryString = SignatureV4.canonicalQuery(query)
         let request = HTTPRequest(method: method, url: config.endpoint + path + (queryString.isEmpty ? "" : "?" + queryString),
-                                  headers: signed, body: body, maxSendBytesPerSecond: maxBytesPerSecond,
+                                  headers: signed, body: body, limiter: limiter,
                                   downloadPath: downloadPath)
         return try client.perform(request, endpoint: config.endpoint)
     }

@@ -18,8 +18,10 @@ final class TransferContext {
     private(set) var body: [UInt8] = []
     private(set) var headers: [String: String] = [:]
     private(set) var localError: StoreError?
+    private let limiter: BandwidthLimiter?
 
-    init(body: HTTPRequest.Body, downloadPath: String?) throws(StoreError) {
+    init(body: HTTPRequest.Body, downloadPath: String?, limiter: BandwidthLimiter? = nil) throws(StoreError) {
+        self.limiter = limiter
         switch body {
         case .empty: break
         case let .bytes(bytes): sourceBytes = bytes
@@ -50,7 +52,7 @@ final class TransferContext {
     /// Fills libcurl's buffer from the body; 0 ends the body, CURL_READFUNC_ABORT stops the transfer.
     func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
         if sourceFD >= 0 {
-            let want = Int(min(Int64(capacity), sourceRemaining))
+            let want = Int(min(Int64(min(capacity, limiter?.chunk ?? capacity)), sourceRemaining))
             if want == 0 { return 0 }
             var n: Int
             repeat { n = pread(sourceFD, buffer, want, off_t(sourceOffset)) } while n < 0 && errno == EINTR
@@ -61,6 +63,7 @@ final class TransferContext {
             }
             sourceOffset += Int64(n)
             sourceRemaining -= Int64(n)
+            limiter?.take(n)
             return n
         }
         let n = min(capacity, sourceBytes.count - sourceBytesOffset)

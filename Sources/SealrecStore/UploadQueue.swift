@@ -11,7 +11,7 @@ public final class UploadQueue: @unchecked Sendable {
     public struct Options: Sendable {
         /// Uploads in flight at once.
         public var concurrency: Int
-        /// Total upload rate cap in bytes/s shared by the workers (each gets 1/concurrency); nil: none.
+        /// Total upload rate cap in bytes/s, one budget shared by all workers; nil: none.
         public var maxBytesPerSecond: Int64?
         /// Backoff after a failure: doubles from `initialBackoff` up to `maxBackoff` seconds, with
         /// jitter (a random half of it) so rooms sharing a link do not retry in step.
@@ -32,6 +32,7 @@ public final class UploadQueue: @unchecked Sendable {
 
     public let store: any ObjectStore
     public let options: Options
+    private let limiter: BandwidthLimiter?
     private let spool: SpoolFolder
     private let log: @Sendable (String) -> Void
     private let state = NSCondition()
@@ -51,6 +52,7 @@ public final class UploadQueue: @unchecked Sendable {
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws(StoreError) {
         self.store = store
         self.options = options
+        limiter = options.maxBytesPerSecond.map { BandwidthLimiter(bytesPerSecond: $0) }
         self.log = log
         spool = SpoolFolder(root: path)
         try spool.create()
@@ -191,12 +193,11 @@ public final class UploadQueue: @unchecked Sendable {
         _ = sr_nice_this_thread(10)
         while let item = nextItem() {
             let started = Date()
-            let limit = options.maxBytesPerSecond.map { max(1, $0 / Int64(options.concurrency)) }
             do {
                 guard let digest = Digest(hex: item.sha256) else {
                     throw StoreError.localFile(path: item.path, detail: "queue item has no valid SHA-256")
                 }
-                try store.put(file: item.path, key: item.key, sha256: digest, length: item.length, maxBytesPerSecond: limit)
+                try store.put(file: item.path, key: item.key, sha256: digest, length: item.length, limiter: limiter)
                 try finished(item, started: started)
             } catch let error as StoreError {
                 failed(item, error)

@@ -14,23 +14,23 @@ import TestSupport
         FileManager.default.createFile(atPath: source, contents: Data(bytes))
         let digest = SHA256Hasher.hash(bytes)
 
-        let stored = try store.put(file: source, key: "room/s/a.bin", sha256: digest, length: 100_000, maxBytesPerSecond: nil)
+        let stored = try store.put(file: source, key: "room/s/a.bin", sha256: digest, length: 100_000, limiter: nil)
         #expect(stored.sha256 == digest)
         #expect(try store.head(key: "room/s/a.bin") == ObjectInfo(key: "room/s/a.bin", length: 100_000, sha256: digest))
         // Putting the same bytes again is a no-op (idempotent keys), not an error.
-        try store.put(file: source, key: "room/s/a.bin", sha256: digest, length: 100_000, maxBytesPerSecond: nil)
+        try store.put(file: source, key: "room/s/a.bin", sha256: digest, length: 100_000, limiter: nil)
 
         // Different bytes under the same key are refused and the stored object is unchanged.
         let other = scratch.file("b.bin")
         FileManager.default.createFile(atPath: other, contents: Data([1, 2, 3]))
         #expect(throws: StoreError.self) {
-            try store.put(file: other, key: "room/s/a.bin", sha256: SHA256Hasher.hash([1, 2, 3]), length: 3, maxBytesPerSecond: nil)
+            try store.put(file: other, key: "room/s/a.bin", sha256: SHA256Hasher.hash([1, 2, 3]), length: 3, limiter: nil)
         }
         #expect(try store.head(key: "room/s/a.bin")?.sha256 == digest)
 
         // Bytes that do not match the sealed SHA-256 never appear under the key.
         do {
-            try store.put(file: other, key: "room/s/c.bin", sha256: digest, length: 3, maxBytesPerSecond: nil)
+            try store.put(file: other, key: "room/s/c.bin", sha256: digest, length: 3, limiter: nil)
             Issue.record("a wrong checksum was accepted")
         } catch {
             #expect(error.kind == "checksum_mismatch")

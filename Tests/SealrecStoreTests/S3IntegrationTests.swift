@@ -58,11 +58,33 @@ import TestSupport
         FileManager.default.createFile(atPath: forged, contents: Data(repeating: 7, count: 11 << 20))
         do {
             try store.put(file: forged, key: fixture.root + "seg-00000.mp4", sha256: Digest(hex: fixture.sha256("seg-00000.mp4"))!,
-                          length: 11 << 20, maxBytesPerSecond: nil)
+                          length: 11 << 20, limiter: nil)
             Issue.record("a different file was confirmed as the stored multipart object")
         } catch {
             #expect(error.kind == "conflicting_object", "\(error)")
         }
+    }
+
+    @Test func theLimiterPacesEveryByteCurlSendsInOnePutAndInParts() throws {
+        let server = try SeaweedServer()
+        defer { server.stop() }
+        try server.createBucket("paced")
+        let fixture = try SessionFixture(segments: 2, bytesEach: 6 << 20)
+        defer { fixture.remove() }
+        let store = try S3Store(config: StoreLocation.s3Config(server.url("paced", extra: "&multipart-mb=5")))
+        let small = fixture.scratch.file("small.bin")
+        let bytes = (0..<200_000).map { UInt8($0 % 249) }
+        FileManager.default.createFile(atPath: small, contents: Data(bytes))
+        // Through libcurl's read callback: 200 kB at 100 kB/s is 2 s less the quarter-second burst.
+        let clock = FakeClock()
+        try store.put(file: small, key: "r/s/small.bin", sha256: SHA256Hasher.hash(bytes), length: 200_000, limiter: clock.limiter(100_000))
+        #expect(abs(Double(clock.slept) / 1e9 - 1.75) < 0.001, "slept \(Double(clock.slept) / 1e9) s")
+        // A multipart upload (5 MiB + 1 MiB parts) is paced across its parts the same way.
+        let partsClock = FakeClock()
+        try store.put(file: fixture.folder + "/seg-00000.mp4", key: "r/s/big.bin", sha256: Digest(hex: fixture.sha256("seg-00000.mp4"))!,
+                      length: 6 << 20, limiter: partsClock.limiter(1 << 20))
+        #expect(abs(Double(partsClock.slept) / 1e9 - 5.75) < 0.001, "slept \(Double(partsClock.slept) / 1e9) s")
+        #expect(try store.head(key: "r/s/big.bin")?.length == 6 << 20)
     }
 
     @Test func bytesCorruptedInFlightAreRejectedByTheStoreAndRetried() throws {
@@ -192,7 +214,7 @@ import TestSupport
         let store = try S3Store(config: StoreLocation.s3Config(server.url("locked")))
         #expect(throws: StoreError.self) {
             try store.put(file: fixture.folder + "/seg-00000.mp4", key: key, sha256: Digest(hex: fixture.sha256("seg-00000.mp4"))!,
-                          length: 50_000, maxBytesPerSecond: nil)
+                          length: 50_000, limiter: nil)
         }
     }
 
