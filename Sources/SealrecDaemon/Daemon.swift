@@ -22,7 +22,9 @@ public enum Daemon {
             return 1
         }
         Log.notice("\(SealrecVersionString) for room \(config.room.id) (\(config.room.name)); spool \(config.daemon.spool)")
-        if let (metadata, outcome) = controller.recoverInterrupted() {
+        let resume = controller.recoverInterrupted()
+        controller.queueUnfinishedUploads()
+        if let (metadata, outcome) = resume {
             Log.warning("the room was recording \(metadata.sessionID) when the daemon stopped: resuming in a new, linked session")
             let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: outcome)
             if !r.ok { Log.error("resume failed: \(r.error ?? "?")") }

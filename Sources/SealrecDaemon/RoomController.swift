@@ -276,6 +276,22 @@ public final class RoomController: @unchecked Sendable {
         return true
     }
 
+    /// Queues again every closed session whose upload was never fully queued: the daemon died in the
+    /// moment between sealing a session's last entry and queueing it, or the queueing failed (a
+    /// full disk). Unclosed sessions are `recoverInterrupted`'s; a session being recorded is skipped.
+    public func queueUnfinishedUploads() {
+        guard let uploads else { return }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: sessionsFolder)) ?? []
+        let recording = lock.withLock { current?.folder }
+        for name in names.sorted() {
+            let folder = sessionsFolder + "/" + name
+            guard folder != recording, FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"),
+                  !SessionRecovery.isUnclosed(folder), !uploads.isSessionQueued(folder: folder) else { continue }
+            Log.notice("upload: session \(name) was sealed but not fully queued: queueing it again")
+            follow(SessionFollower(folder: folder, queue: uploads))
+        }
+    }
+
     /// Finds sessions a crash left open and closes them as interrupted. Returns the one that was
     /// recording when the daemon died (its metadata and outcome), so recording can resume at once.
     public func recoverInterrupted() -> (SessionMetadata, SessionRecovery.Outcome)? {

@@ -8,7 +8,8 @@ import SealrecCrypto
 /// The daemon calls `poll()` after each thing its sealer writes (it reads only the manifest's new
 /// bytes, so it is cheap); `sealrec upload` polls a finished folder once. A follower started afresh
 /// on a folder (after a restart) queues everything again: the queue and the store's idempotent keys
-/// make that cost a HEAD per object, never a duplicate.
+/// make that cost a HEAD per object, never a duplicate. Once the `end` entry is queued the queue
+/// records the folder as done (`markSessionQueued`), so a restart walks only folders not yet done.
 public final class SessionFollower: @unchecked Sendable {
     public let folder: String
     private let queue: UploadQueue
@@ -51,6 +52,7 @@ public final class SessionFollower: @unchecked Sendable {
             consumed += line.count
             if fields?["type"] as? String == "end" {
                 try upload.sessionEnded(folder: folder)
+                try queue.markSessionQueued(folder: folder)
                 ended = true
                 break
             }

@@ -12,9 +12,11 @@ struct SpoolFolder {
     var queue: String { root + "/queue" }
     var data: String { root + "/data" }
     var stored: String { root + "/stored" }
+    /// One empty file per session folder whose every object has been queued (see `markSessionQueued`).
+    var sessions: String { root + "/sessions" }
 
     func create() throws(StoreError) {
-        for folder in [root, queue, data, stored] {
+        for folder in [root, queue, data, stored, sessions] {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
@@ -25,6 +27,11 @@ struct SpoolFolder {
     }
 
     static func name(_ sequence: UInt64, _ suffix: String) -> String { String(format: "%012llu", sequence) + suffix }
+
+    /// A session folder's ledger name: its path made one file name (`/` cannot appear in one).
+    static func sessionName(_ folder: String) -> String {
+        URL(fileURLWithPath: folder).standardizedFileURL.path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
 
     /// Writes a new file atomically and durably.
     func write(_ bytes: [UInt8], to path: String) throws(StoreError) {

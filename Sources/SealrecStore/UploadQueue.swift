@@ -88,6 +88,18 @@ public final class UploadQueue: @unchecked Sendable {
         }
     }
 
+    /// Records, durably, that everything of the session folder `folder` (through its `end` entry)
+    /// is in this queue or already stored, so a restart need not walk the folder again.
+    public func markSessionQueued(folder: String) throws(StoreError) {
+        try spool.write([], to: spool.sessions + "/" + SpoolFolder.sessionName(folder))
+    }
+
+    /// Whether `markSessionQueued` was called for this session folder. A closed session that is
+    /// not marked (the daemon died between sealing its last entry and queueing it) must be followed again.
+    public func isSessionQueued(folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: spool.sessions + "/" + SpoolFolder.sessionName(folder))
+    }
+
     private func add(path: String?, key: String, sha256: Digest, length: Int64, spoolOwned: Bool,
                      writeData: (String) throws(StoreError) -> Void) throws(StoreError) {
         state.lock()

@@ -124,6 +124,7 @@ private func socket_connect(_ path: String) -> Int32 {
 /// The manifest facts a test needs, read as plain JSON lines.
 struct ManifestFacts {
     var anchor: Date?
+    var sessionID: String?
     var reason: String?
     var lastGoodMicros: Int64?
     var events: [String] = []
@@ -137,6 +138,7 @@ struct ManifestFacts {
                 let iso = ISO8601DateFormatter()
                 iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
                 anchor = (o["utc_anchor"] as? String).flatMap { iso.date(from: $0) }
+                sessionID = o["session_id"] as? String
             case "end": reason = o["reason"] as? String; lastGoodMicros = (o["last_good_us"] as? Int).map(Int64.init)
             case "event": events.append(o["details"] as? String ?? "")
             default: break

@@ -141,6 +141,33 @@ import TestSupport
         d.terminate()
     }
 
+    /// The daemon can die in the moment between sealing a session's end entry and queueing it: the
+    /// session is closed (nothing to recover) yet the queue never saw its last objects. Here a whole
+    /// session sealed without the daemon stands for that; the next start must queue and upload it.
+    @Test func aSealedSessionNeverQueuedIsUploadedAfterARestart() throws {
+        let store = Scratch("central-late").path
+        let d = try DaemonHarness(extra: #""room": {"id": "room-8"},"#, daemonExtra: #", "store": "\#(store)""#)
+        let folder = d.spool + "/sessions/sealed-before-the-crash"
+        try FileManager.default.createDirectory(atPath: d.spool + "/sessions", withIntermediateDirectories: true)
+        let recorded = try Run.sealrec(["record", "--config", d.config, "--key", d.keyDir + "/room.key", "--duration", "3",
+                                        "--fast", "--out", folder])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let id = try #require(try ManifestFacts(folder: folder).sessionID)
+        try d.launch()
+        var backlog = -1
+        let end = Date().addingTimeInterval(30)
+        repeat { Thread.sleep(forTimeInterval: 0.3); backlog = try d.send(.status).uploadBacklogItems ?? -1 } while backlog != 0 && Date() < end
+        #expect(backlog == 0)
+        let v = try Run.sealrec(["verify", "file://\(store)/room-8/\(id)", "--trust", d.keyDir + "/room.pub.pem"])
+        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        d.terminate()
+        #expect(d.logs.joined().contains("sealed-before-the-crash was sealed but not fully queued"), "\(d.logs.joined())")
+        // Once queued through its end, a restart leaves it alone.
+        try d.launch()
+        d.terminate()
+        #expect(!(d.logs.last ?? "").contains("not fully queued"), "\(d.logs.last ?? "")")
+    }
+
     @Test func sigtermSealsTheRunningSession() throws {
         let d = try DaemonHarness()
         try d.launch()
