@@ -132,13 +132,7 @@ import TestSupport
         let status = try d.send(.status)
         #expect(status.uploadBacklogItems != nil)
         #expect(try d.send(.stop).ok)
-        var backlog = -1
-        let end = Date().addingTimeInterval(30)
-        repeat { Thread.sleep(forTimeInterval: 0.3); backlog = try d.send(.status).uploadBacklogItems ?? -1 } while backlog != 0 && Date() < end
-        #expect(backlog == 0)
-        let v = try Run.sealrec(["verify", "file://\(store)/room-7/\(id)", "--trust", d.keyDir + "/room.pub.pem"])
-        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
-        d.terminate()
+        try expectVerifiedFromStore(d, "file://\(store)/room-7/\(id)")
     }
 
     /// The daemon can die in the moment between sealing a session's end entry and queueing it: the
@@ -154,18 +148,23 @@ import TestSupport
         try #require(recorded.status == 0, "\(recorded.stderr)")
         let id = try #require(try ManifestFacts(folder: folder).sessionID)
         try d.launch()
-        var backlog = -1
-        let end = Date().addingTimeInterval(30)
-        repeat { Thread.sleep(forTimeInterval: 0.3); backlog = try d.send(.status).uploadBacklogItems ?? -1 } while backlog != 0 && Date() < end
-        #expect(backlog == 0)
-        let v = try Run.sealrec(["verify", "file://\(store)/room-8/\(id)", "--trust", d.keyDir + "/room.pub.pem"])
-        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
-        d.terminate()
+        try expectVerifiedFromStore(d, "file://\(store)/room-8/\(id)")
         #expect(d.logs.joined().contains("sealed-before-the-crash was sealed but not fully queued"), "\(d.logs.joined())")
         // Once queued through its end, a restart leaves it alone.
         try d.launch()
         d.terminate()
         #expect(!(d.logs.last ?? "").contains("not fully queued"), "\(d.logs.last ?? "")")
+    }
+
+    /// Waits for the daemon's upload backlog to drain, verifies the session from the store, stops the daemon.
+    func expectVerifiedFromStore(_ d: DaemonHarness, _ url: String) throws {
+        var backlog = -1
+        let end = Date().addingTimeInterval(30)
+        repeat { Thread.sleep(forTimeInterval: 0.3); backlog = try d.send(.status).uploadBacklogItems ?? -1 } while backlog != 0 && Date() < end
+        #expect(backlog == 0)
+        let v = try Run.sealrec(["verify", url, "--trust", d.keyDir + "/room.pub.pem"])
+        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        d.terminate()
     }
 
     @Test func sigtermSealsTheRunningSession() throws {
