@@ -35,11 +35,9 @@ public struct AccessURI: Equatable, Sendable {
 public enum ChainHead {
     public static func of(manifest: Data) throws -> String {
         guard let last = manifest.split(separator: 10).last(where: { !$0.isEmpty }) else { throw GrantStoreError("the manifest is empty") }
-        var bytes = [UInt8](last)
-        let marker = Array(",\"sig\":\"".utf8)
-        guard let at = SignedRecord.lastIndex(of: marker, in: bytes) else { throw GrantStoreError("the manifest's last line is not signed") }
-        bytes = Array(bytes[..<at]) + [UInt8(ascii: "}")]
-        return SHA256Hasher.hash(bytes).hex
+        do { return SHA256Hasher.hash(try ManifestLine.split(ArraySlice(last)).body).hex } catch {
+            throw GrantStoreError("the manifest's last line is not a signed entry: \(error)")
+        }
     }
 }
 

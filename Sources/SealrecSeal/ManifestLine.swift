@@ -42,14 +42,15 @@ public struct ManifestLine: Sendable {
     /// SHA-256 of the body: what the next line's `prev` must be.
     public var entryHash: Digest { SHA256Hasher.hash(body) }
 
-    /// The line as written to the file, with its newline.
-    static func encode(body: [UInt8], signature: [UInt8]) -> [UInt8] {
+    /// The line as written to the file, with its newline. Grants and revocations use the same format.
+    public static func encode(body: [UInt8], signature: [UInt8]) -> [UInt8] {
         precondition(body.last == UInt8(ascii: "}"))
         return body.dropLast() + ManifestFormat.signatureMarker + Array(Data(signature).base64EncodedString().utf8) + Array(#""}"#.utf8) + [0x0A]
     }
 
     /// Splits the signature off; on failure the body may still be known (for chain checks).
-    static func split(_ line: ArraySlice<UInt8>) throws(ManifestLineError) -> (body: [UInt8], signature: [UInt8]) {
+    /// Public so grants, revocations and the chain head read signed lines by the same rules.
+    public static func split(_ line: ArraySlice<UInt8>) throws(ManifestLineError) -> (body: [UInt8], signature: [UInt8]) {
         guard !line.isEmpty else { throw .empty }
         guard line.count <= ManifestFormat.maxLineBytes else { throw .tooLong(bytes: line.count) }
         var decoder = UTF8()
