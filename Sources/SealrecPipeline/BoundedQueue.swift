@@ -12,18 +12,23 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     private var closed = false
     public let capacity: Int
     private var droppedCount = 0
+    /// Per slot: how many offers were dropped just before its item went in. A consumer learns where
+    /// the hole is (before this item), not merely that the count went up while older items waited.
+    private var dropsBefore: [Int]
+    private var dropsSinceLastAdded = 0
 
     public init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
         ring = Array(repeating: nil, count: capacity)
+        dropsBefore = Array(repeating: 0, count: capacity)
     }
 
     /// Adds without waiting; false (and counted as dropped) when full or closed.
     @discardableResult
     public func offer(_ item: Element) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        guard !closed, count < capacity else { droppedCount += 1; return false }
+        guard !closed, count < capacity else { droppedCount += 1; dropsSinceLastAdded += 1; return false }
         append(item)
         return true
     }
@@ -40,20 +45,25 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
 
     private func append(_ item: Element) {
         ring[(head + count) % capacity] = item
+        dropsBefore[(head + count) % capacity] = dropsSinceLastAdded
+        dropsSinceLastAdded = 0
         count += 1
         condition.broadcast()
     }
 
     /// Next item, waiting for one; nil once the queue is closed and empty.
-    public func take() -> Element? {
+    public func take() -> Element? { takeCounted()?.item }
+
+    /// Next item and how many offers were dropped right before it (the hole it follows).
+    public func takeCounted() -> (item: Element, droppedBefore: Int)? {
         condition.lock(); defer { condition.unlock() }
         while count == 0 && !closed { condition.wait() }
-        guard count > 0 else { return nil }
-        let item = ring[head].take()
+        guard count > 0, let item = ring[head].take() else { return nil }
+        let drops = dropsBefore[head]
         head = (head + 1) % capacity
         count -= 1
         condition.broadcast()
-        return item
+        return (item, drops)
     }
 
     public enum Poll { case item(Element), timedOut, closed }

@@ -62,6 +62,19 @@ import Testing
         #expect(q.take() == 2 && q.take() == 4)
     }
 
+    @Test func theHoleIsReportedWithTheItemAfterIt() {
+        // Items 3 and 4 are refused while 1 and 2 wait: the consumer must learn of the hole when it
+        // reaches 5 (what follows the hole), not when the count went up.
+        let q = BoundedQueue<Int>(capacity: 2)
+        q.offer(1); q.offer(2); q.offer(3); q.offer(4)
+        #expect(q.takeCounted()! == (1, 0))
+        q.offer(5)
+        #expect(q.takeCounted()! == (2, 0))
+        #expect(q.takeCounted()! == (5, 2))
+        q.offer(6)
+        #expect(q.takeCounted()! == (6, 0))
+    }
+
     @Test func closeDrainsThenEnds() {
         let q = BoundedQueue<Int>(capacity: 4)
         q.put(1); q.put(2)

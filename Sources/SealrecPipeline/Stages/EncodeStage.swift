@@ -15,6 +15,8 @@ class EncodeStage: @unchecked Sendable {
     /// Drops decided here (not by the queue), e.g. two frames on one frame slot.
     var localDrops = 0
     private(set) var failure: Error?
+    /// Buffers the capture queue dropped right before the one being consumed.
+    private(set) var droppedBeforeCurrent = 0
     private let dropLock = NSLock()
     private var totalDrops = 0
     /// Buffers this track lost so far (queue overflow and frame-slot collisions).
@@ -44,8 +46,9 @@ class EncodeStage: @unchecked Sendable {
     private func run() {
         var lastTime: Int64 = 0
         do {
-            while let buffer = input.take() {
+            while let (buffer, droppedBefore) = input.takeCounted() {
                 lastTime = buffer.timelineTime
+                droppedBeforeCurrent = droppedBefore
                 try consume(buffer)
                 try drain()
                 reportDrops(at: lastTime)
@@ -136,7 +139,6 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
     private let rate: Int64
     /// Device microphones only: their sample clock is steered to their capture timestamps.
     private var clockSync: AudioClockSync?
-    private var queueDropsSeen = 0
     let level = LevelMeter()
 
     init(track: Int, sourceName: String, encoder: Encoder, input: BoundedQueue<CapturedBuffer>,
@@ -185,21 +187,27 @@ final class AudioEncodeStage: EncodeStage, @unchecked Sendable {
         guard var sync = clockSync else { return }
         defer { clockSync = sync }
         let capturedAt = (buffer.timelineTime * rate + 500_000_000) / 1_000_000_000
-        // A buffer dropped at the full capture queue is lost sound too, not drift to steer away.
-        let queueDrops = input.dropped
-        defer { queueDropsSeen = queueDrops }
-        switch sync.observe(placedAt: nextSample! + Int64(fifo!.count), capturedAt: capturedAt,
-                            discontinuity: buffer.discontinuity || queueDrops > queueDropsSeen) {
+        // A buffer dropped at the full capture queue just before this one is lost sound too, not
+        // drift to steer away: the queue says exactly which buffer follows the hole.
+        let placedEnd = nextSample! + Int64(fifo!.count)
+        switch sync.observe(placedAt: placedEnd, capturedAt: capturedAt,
+                            discontinuity: buffer.discontinuity || droppedBeforeCurrent > 0) {
         case .none: break
         case let .compensate(delta, distance): try resampler!.compensate(delta: delta, distance: distance)
         case let .jump(target):
-            // Encoders take whole frames: finish the last one with silence, then skip the hole.
+            // Encoders take whole frames. A hole no longer than what the unfinished frame lacks is
+            // filled with that much silence; a longer one finishes the frame with silence and skips
+            // the rest in the timestamps. Either way the next sample lands exactly at its capture time.
             let size = encoder.frameSize > 0 ? encoder.frameSize : 1024
-            if fifo!.count > 0 {
-                fifo!.appendSilence(size - fifo!.count % size)
+            let hole = target - placedEnd
+            let lacking = fifo!.count > 0 ? Int64(size - fifo!.count) : 0
+            if hole <= lacking {
+                fifo!.appendSilence(Int(max(0, hole)))
+            } else {
+                fifo!.appendSilence(Int(lacking))
                 while fifo!.count >= size { try encodeFrame(samples: size) }
+                nextSample = max(nextSample!, target)
             }
-            nextSample = max(nextSample!, target)
         }
     }
 
