@@ -39,25 +39,31 @@ def video_frames(session):
     # The playlist's program and its stream both report the count: the first is enough.
     return int((r.stdout.split() or ["0"])[0])
 
+decoded = {}
+
+def pcm(session):
+    """The session's audio as ffmpeg decodes the playlist: mono 16-bit 48 kHz (decoded once per session)."""
+    if session not in decoded:
+        decoded[session] = run_bytes("ffmpeg", "-v", "error", "-i", os.path.join(out, session, "index.m3u8"), "-map", "0:a",
+                                     "-ac", "1", "-ar", "48000", "-f", "s16le", "-")
+    return decoded[session]
+
 def tone(session, start=0.5, seconds=4):
     """Frequency and RMS of the recorded audio (sox's own analysis of ffmpeg's decode)."""
-    pcm = run_bytes("ffmpeg", "-v", "error", "-i", os.path.join(out, session, "index.m3u8"), "-map", "0:a",
-                    "-ac", "1", "-ar", "48000", "-f", "s16le", "-")
     r = subprocess.run(["sox", "-t", "raw", "-r", "48000", "-e", "signed", "-b", "16", "-c", "1", "-", "-n",
-                        "trim", str(start), str(seconds), "stat"], input=pcm, capture_output=True)
+                        "trim", str(start), str(seconds), "stat"], input=pcm(session), capture_output=True)
     text = r.stderr.decode()
     get = lambda key: float(re.search(key + r":\s+(-?[\d.]+)", text).group(1)) if re.search(key, text) else float("nan")
     return get("Rough   frequency"), get("RMS     amplitude")
 
-def tone_rate_ppm(session, start=12.0, window=0.5, hz=1000, rate=48000):
+def tone_rate_ppm(session, start=12.0, window=0.5, hz=1000, rate=48000):  # rate: what pcm() decodes to
     """How far the recorded tone's clock is off the recording's timeline, in ppm: the playback's
     1 kHz sine, as recorded, is 1 kHz of the sound card's clock; stretched onto CLOCK_MONOTONIC it
     reads 1 kHz * (1 + ppm). Its phase in half-second windows, unwrapped, regressed on time; from
     12 s on, once the recorder's correction has settled (it closes a quarter of the offset a second)."""
     x = array.array("h")
-    pcm = run_bytes("ffmpeg", "-v", "error", "-i", os.path.join(out, session, "index.m3u8"), "-map", "0:a",
-                    "-ac", "1", "-ar", str(rate), "-f", "s16le", "-")
-    x.frombytes(pcm[:len(pcm) // 2 * 2])
+    samples = pcm(session)
+    x.frombytes(samples[:len(samples) // 2 * 2])
     period = rate // hz  # 48 samples: a whole number, so one table of phases serves every window
     cos = [math.cos(2 * math.pi * i / period) for i in range(period)]
     sin = [math.sin(2 * math.pi * i / period) for i in range(period)]

@@ -285,8 +285,9 @@ public final class RoomController: @unchecked Sendable {
         let recording = lock.withLock { current?.folder }
         for name in names.sorted() {
             let folder = sessionsFolder + "/" + name
-            guard folder != recording, FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"),
-                  !SessionRecovery.isUnclosed(folder), !uploads.isSessionQueued(folder: folder) else { continue }
+            // The ledger (a stat) first: reading a manifest is for the few sessions it does not list.
+            guard folder != recording, !uploads.isSessionQueued(folder: folder),
+                  FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"), !SessionRecovery.isUnclosed(folder) else { continue }
             Log.notice("upload: session \(name) was sealed but not fully queued: queueing it again")
             follow(SessionFollower(folder: folder, queue: uploads))
         }

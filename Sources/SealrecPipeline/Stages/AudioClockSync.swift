@@ -21,8 +21,8 @@ struct AudioClockSync {
     let correctionSeconds = 4.0
     private(set) var smoothedError: Double?
     private var nextAdjustment: Int64 = 0
-    /// Samples added (positive) or removed so far, and over how many samples of track.
-    private(set) var correctedSamples: Int64 = 0
+    /// Samples added (positive) or removed so far, counting the compensation still in flight.
+    var correctedSamples: Int64 { completedCorrection + inFlight.delta }
     private var firstPlaced: Int64?
     private(set) var lastPlaced: Int64 = 0
     /// The smoothed offset at the first adjustment (a second in): the start of the session.
@@ -56,16 +56,17 @@ struct AudioClockSync {
     /// itself says sound was lost just before.
     mutating func observe(placedAt: Int64, capturedAt: Int64, discontinuity: Bool = false) -> Action {
         let error = placedAt - capturedAt
-        if firstPlaced == nil { firstPlaced = placedAt }
+        if firstPlaced == nil {
+            firstPlaced = placedAt
+            restart(at: capturedAt)
+        }
         lastPlaced = placedAt
         let late = -error > jumpThreshold
         lateBuffers = late ? lateBuffers + 1 : 0
         if (discontinuity && -error > 0) || lateBuffers >= AudioClockSync.buffersToConfirmHole {
             lateBuffers = 0
-            smoothedError = nil
-            averaged = 0
+            restart(at: capturedAt)
             nextAdjustment = capturedAt + rate
-            fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate)
             return .jump(toSample: capturedAt)
         }
         // An outlier (one late or early stamp) says nothing about the clock: keep it out of the
@@ -73,11 +74,7 @@ struct AudioClockSync {
         let outlier = late || smoothedError.map({ abs(Double(error) - $0) > Double(jumpThreshold) }) == true
         outliers = outlier ? outliers + 1 : 0
         if outlier && outliers < AudioClockSync.buffersToConfirmHole { return .none }
-        if outlier {
-            smoothedError = nil; outliers = 0; averaged = 0
-            fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate)
-        }
-        if fit.settledFrom == nil { fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate) }
+        if outlier { outliers = 0; restart(at: capturedAt) }
         // A mean over the first 50 buffers, then an exponential average over about a second of
         // 10-20 ms buffers.
         averaged += 1
@@ -92,8 +89,15 @@ struct AudioClockSync {
         let delta = Int(max(-limit, min(limit, (-smoothedError! / correctionSeconds).rounded())))
         completedCorrection += inFlight.delta
         inFlight = (Int64(delta), placedAt, rate)
-        correctedSamples += Int64(delta)
         return .compensate(delta: delta, distance: Int(rate))
+    }
+
+    /// A new continuous run from `capturedAt` (start, hole, timestamp shift): the average starts
+    /// over and the rate fit takes a new intercept once the run has settled.
+    private mutating func restart(at capturedAt: Int64) {
+        smoothedError = nil
+        averaged = 0
+        fit.newRun(settledFrom: capturedAt + AudioClockSync.settleSeconds * rate)
     }
 
     /// Samples the compensations had added (removed, negative) by the time the track reached `sample`.
@@ -116,7 +120,7 @@ struct AudioClockSync {
 /// or a timestamp shift starts a new run with its own intercept) and pooled: the shared slope is
 /// the device clock's rate error.
 struct DriftFit {
-    private(set) var settledFrom: Int64?
+    private var settledFrom: Int64?
     private var origin: Int64 = 0
     private var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
     /// Centred sums of the runs already closed.
