@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
-        .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "TestSupport"]),
+        .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
         .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),

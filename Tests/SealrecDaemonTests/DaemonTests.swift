@@ -185,6 +185,7 @@ import TestSupport
         try d.launch()
         #expect(try d.send(.start(caseNumber: "K-20", participants: ["suspect=X"])).ok)
         var kills: [Date] = []
+        var launched: [Date] = [Date()]
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<20 {
             // Random moments: mid-fragment, at segment boundaries, soon after a restart.
@@ -192,13 +193,16 @@ import TestSupport
             kills.append(Date())
             d.kill9()
             try d.launch()
+            launched.append(Date())
             let s = try d.send(.status)
             #expect(s.state == "recording", "after restart: \(s)")
         }
         Thread.sleep(forTimeInterval: 1)
         #expect(try d.send(.stop).ok)
         d.terminate()
-        let folders = d.sessionFolders
+        // Recording order is the chain of links each resumed session records, not name order: two
+        // sessions started in the same second sort by their random suffix.
+        let folders = try sessionsInLinkOrder(d.sessionFolders)
         #expect(folders.count == 21)
         for (i, folder) in folders.enumerated() {
             let v = try d.verify(folder)
@@ -208,13 +212,44 @@ import TestSupport
                 #expect(facts.reason == "interrupted", "\(folder)")
                 let lastGood = try #require(facts.anchor).addingTimeInterval(Double(facts.lastGoodMicros ?? 0) / 1e6)
                 let lost = kills[i].timeIntervalSince(lastGood)
-                let recorded = Double(facts.lastGoodMicros ?? 0) / 1e6
-                let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
-                #expect(lost <= 1.0, "kill \(i): lost \(lost) s (session had \(recorded) s of good media; load \(load))")
+                let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { name in
+                    "\(name) \((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? -1)"
+                }
+                #expect(lost <= 1.0, """
+                    kill \(i) (\(folder)): lost \(lost) s; \(Double(facts.lastGoodMicros ?? 0) / 1e6) s of good media; \
+                    killed \(kills[i].timeIntervalSince(launched[i])) s after the daemon answered; files: \(files)
+                    log of that run: \(d.logs[i])
+                    log of the recovery: \(d.logs[i + 1])
+                    """)
+                // The resumed session began after the kill, not before (the order above is real).
+                if i + 1 < folders.count, let next = try ManifestFacts(folder: folders[i + 1]).anchor {
+                    #expect(next > kills[i], "\(folders[i + 1]) starts before kill \(i)")
+                }
             } else {
                 #expect(facts.reason == "stopped")
             }
-            if i > 0 { #expect(facts.events.contains { $0.contains("continues interrupted session") }, "\(folder): \(facts.events)") }
         }
+    }
+
+    /// Orders session folders by their "continues interrupted session NAME" links, first to last,
+    /// requiring one unbroken chain through every folder.
+    func sessionsInLinkOrder(_ folders: [String]) throws -> [String] {
+        var continues: [String: String] = [:]  // folder name -> the folder name it continues
+        var first: [String] = []
+        for folder in folders {
+            let name = (folder as NSString).lastPathComponent
+            let link = try ManifestFacts(folder: folder).events.compactMap { e -> String? in
+                guard let r = e.range(of: "continues interrupted session ") else { return nil }
+                return String(e[r.upperBound...].prefix { $0 != ";" })
+            }
+            #expect(link.count <= 1, "\(name) links \(link)")
+            if let previous = link.first { continues[previous] = name } else { first.append(name) }
+        }
+        try #require(first.count == 1, "sessions that continue nothing: \(first)")
+        var chain = [first[0]]
+        while let next = continues[chain.last!] { chain.append(next) }
+        #expect(chain.count == folders.count, "the links reach \(chain.count) of \(folders.count) sessions")
+        let parent = (folders.first.map { ($0 as NSString).deletingLastPathComponent }) ?? ""
+        return chain.map { parent + "/" + $0 }
     }
 }
