@@ -204,6 +204,7 @@ import TestSupport
         // sessions started in the same second sort by their random suffix.
         let folders = try sessionsInLinkOrder(d.sessionFolders)
         #expect(folders.count == 21)
+        var losses: [Double] = [], gaps: [Double] = []
         for (i, folder) in folders.enumerated() {
             let v = try d.verify(folder)
             #expect(v.status == 0, "\(folder): \(v.stdout)")
@@ -212,6 +213,7 @@ import TestSupport
                 #expect(facts.reason == "interrupted", "\(folder)")
                 let lastGood = try #require(facts.anchor).addingTimeInterval(Double(facts.lastGoodMicros ?? 0) / 1e6)
                 let lost = kills[i].timeIntervalSince(lastGood)
+                losses.append(lost)
                 let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { name in
                     "\(name) \((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? -1)"
                 }
@@ -224,11 +226,17 @@ import TestSupport
                 // The resumed session began after the kill, not before (the order above is real).
                 if i + 1 < folders.count, let next = try ManifestFacts(folder: folders[i + 1]).anchor {
                     #expect(next > kills[i], "\(folders[i + 1]) starts before kill \(i)")
+                    gaps.append(next.timeIntervalSince(kills[i]))
                 }
             } else {
                 #expect(facts.reason == "stopped")
             }
         }
+        func spread(_ v: [Double]) -> String {
+            let s = v.sorted()
+            return s.isEmpty ? "none" : String(format: "min %.3f s, median %.3f s, max %.3f s", s[0], s[s.count / 2], s[s.count - 1])
+        }
+        print("kill test: media lost per kill: \(spread(losses)); kill to the resumed session's first frame: \(spread(gaps))")
     }
 
     /// Orders session folders by their "continues interrupted session NAME" links, first to last,
