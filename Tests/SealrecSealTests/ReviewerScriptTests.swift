@@ -1,4 +1,5 @@
 import Foundation
+import SealrecCrypto
 import Testing
 @testable import SealrecSeal
 
@@ -62,6 +63,61 @@ private let script = repository.appendingPathComponent("Scripts/verify-by-hand")
         let result = try review(session, key: key)
         #expect(result.status == 1, Comment(rawValue: result.output))
         #expect(result.output.contains("FAIL: \(expected)"), Comment(rawValue: result.output))
+    }
+
+    @Test func declaredGapPassesByHand() throws {
+        let gap = EventRecord(kind: .deviceGap, atMicros: 4_000_000, source: "Cam 1", details: "USB reset",
+                              gap: DeclaredGap(startMicros: 4_000_000, durationMicros: 1_500_000))
+        let result = try review(try SealedSession(starts: [0, 2_000_000, 5_500_000, 7_500_000], events: [2: gap]))
+        #expect(result.status == 0, Comment(rawValue: result.output))
+        #expect(result.output.contains("OK: 7 entries, 4 segments, 9500000 us"), Comment(rawValue: result.output))
+    }
+
+    /// Validly signed manifests whose timeline does not hold: only the timeline check can catch them.
+    @Test(arguments: [
+        ([0, 2_000_000, 4_500_000, 6_500_000] as [Int64], "seg-00002.mp4 (line 4): undeclared gap of 500000 us"),
+        ([0, 2_000_000, 3_900_000, 5_900_000], "seg-00002.mp4 (line 4): starts at 3900000 us, overlapping"),
+        ([100_000, 2_100_000, 4_100_000, 6_100_000], "seg-00000.mp4 (line 2): undeclared gap of 100000 us"),
+    ])
+    func brokenTimelineFailsByHand(starts: [Int64], expected: String) throws {
+        let result = try review(try SealedSession(starts: starts))
+        #expect(result.status == 1, Comment(rawValue: result.output))
+        #expect(result.output.contains("FAIL: \(expected)"), Comment(rawValue: result.output))
+    }
+
+    /// An end entry re-signed with the room key but with totals that do not match its segments.
+    @Test(arguments: [
+        (#""segments":4}"#, #""segments":3}"#, "end entry counts 3 segments, the manifest lists 4"),
+        (#""duration_us":8000000,"#, #""duration_us":9000000,"#, "end entry gives duration 9000000 us, the last segment ends at 8000000 us"),
+        (#""last_good_us":8000000,"#, #""last_good_us":8000001,"#, "end entry: last_good_us 8000001 lies beyond the duration 8000000 us"),
+    ])
+    func endTotalsThatDisagreeFailByHand(from: String, to: String, expected: String) throws {
+        let session = try SealedSession()
+        var lines = try session.manifest.lines()
+        let end = ManifestFile.body(of: lines.removeLast())
+        #expect(end.contains(from), "\(end)")
+        try session.manifest.write(lines)
+        try appendSigned(end.replacingOccurrences(of: from, with: to), to: session)
+        let result = try review(session)
+        #expect(result.status == 1, Comment(rawValue: result.output))
+        #expect(result.output.contains("FAIL: \(expected)"), Comment(rawValue: result.output))
+    }
+
+    @Test func anEntryAfterTheEndFailsByHand() throws {
+        let session = try SealedSession()
+        let last = ManifestFile.body(of: try #require(try session.manifest.lines().last))
+        let hash = SHA256Hasher.hash(Array(last.utf8)).hex
+        try appendSigned(#"{"seq":6,"type":"event","prev":"\#(hash)","kind":"marker","at_us":1,"source":"x","details":"late"}"#, to: session)
+        #expect(try session.manifest.lines().count == 7)
+        let result = try review(session)
+        #expect(result.status == 1, Comment(rawValue: result.output))
+        #expect(result.output.contains("FAIL: line 7: entry after the end entry"), Comment(rawValue: result.output))
+    }
+
+    /// Appends a body as a line signed with the session's own key.
+    private func appendSigned(_ body: String, to session: SealedSession) throws {
+        let line = ManifestLine.encode(body: Array(body.utf8), signature: try session.fixture.key.sign(Array(body.utf8)))
+        try session.manifest.write(bytes: try session.manifest.bytes() + line)
     }
 
     @Test func manifestDocumentCarriesTheSameScript() throws {
