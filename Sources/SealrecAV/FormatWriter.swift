@@ -90,11 +90,14 @@ public final class FormatWriter {
         headerWritten = true
     }
 
-    /// Writes a packet whose timestamps are in `timeBase` (the encoder's). Takes its data.
+    /// Writes a packet whose timestamps are in `timeBase` (the encoder's), straight into the muxer.
+    /// Not through libavformat's interleaving queue: that holds every track's packets until each
+    /// track has one (up to 10 s), so a silent camera would keep the microphone's sound in memory,
+    /// where a crash loses it. Fragmented MP4 lays each fragment out per track by itself.
     public func write(_ packet: Packet, stream: Int, timeBase: Rational) throws {
         av_packet_rescale_ts(packet.pointer, timeBase.av, timeBases[stream].av)
         packet.pointer.pointee.stream_index = Int32(stream)
-        try rethrowingSinkFailure(av_interleaved_write_frame(context, packet.pointer), "av_interleaved_write_frame")
+        try rethrowingSinkFailure(av_write_frame(context, packet.pointer), "av_write_frame")
     }
 
     /// Pushes buffered bytes to the sink (after the header: the init section ends here).

@@ -24,9 +24,9 @@ public enum Daemon {
         Log.notice("\(SealrecVersionString) for room \(config.room.id) (\(config.room.name)); spool \(config.daemon.spool)")
         let resume = controller.recoverInterrupted()
         controller.queueUnfinishedUploads()
-        if let (metadata, outcome) = resume {
+        if let (metadata, interruption) = resume {
             Log.warning("the room was recording \(metadata.sessionID) when the daemon stopped: resuming in a new, linked session")
-            let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: outcome)
+            let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: interruption)
             if !r.ok { Log.error("resume failed: \(r.error ?? "?")") }
         }
         let server: ControlServer

@@ -79,8 +79,26 @@ public final class RoomController: @unchecked Sendable {
         }
     }
 
+    /// The session a crash interrupted, as the session that resumes it records it.
+    public struct Interruption: Sendable {
+        public let folderName: String
+        /// UTC instant of its last good media; nil when nothing of it could be recovered.
+        public let lastGoodUTC: Date?
+        /// Why it could not be recovered (nil when it was).
+        public let problem: String?
+
+        var linkText: String {
+            var text = "continues interrupted session \(folderName); "
+            if let problem { text += "it could not be recovered: \(problem)" } else {
+                text += "its last good media ended at \(lastGoodUTC.map(RFC3339.format) ?? "unknown")"
+            }
+            let gap = lastGoodUTC.map { String(format: "%.3f", Date().timeIntervalSince($0)) } ?? "unknown"
+            return text + "; gap about \(gap) s"
+        }
+    }
+
     /// Idempotent: a press while recording answers with the running session.
-    public func start(caseNumber: String?, participants: [String], continuing previous: SessionRecovery.Outcome? = nil) -> ControlReply {
+    public func start(caseNumber: String?, participants: [String], continuing previous: Interruption? = nil) -> ControlReply {
         let requestedAt = MonotonicClock.now()
         lock.lock()
         if let c = current, state == .recording || state == .starting {
@@ -112,12 +130,8 @@ public final class RoomController: @unchecked Sendable {
             progress.onRecord = { [weak self] in self?.follow(follower) }
             let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
             session.start()
-            if let previous {
-                // The record of the new session says what it continues and how long the gap was.
-                let gap = previous.lastGoodUTC.map { String(format: "%.3f", Date().timeIntervalSince($0)) } ?? "unknown"
-                session.mark("continues interrupted session \((previous.folder as NSString).lastPathComponent); " +
-                             "its last good media ended at \(previous.lastGoodUTC.map(RFC3339.format) ?? "unknown"); gap about \(gap) s")
-            }
+            // The record of the new session says what it continues and how long the gap was.
+            if let previous { session.mark(previous.linkText) }
             current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
                               requestedAt: requestedAt, progress: progress, follower: follower)
             failure = nil
@@ -294,10 +308,13 @@ public final class RoomController: @unchecked Sendable {
     }
 
     /// Finds sessions a crash left open and closes them as interrupted. Returns the one that was
-    /// recording when the daemon died (its metadata and outcome), so recording can resume at once.
-    public func recoverInterrupted() -> (SessionMetadata, SessionRecovery.Outcome)? {
+    /// recording when the daemon died (its metadata and what became of it), so recording resumes at
+    /// once: also when that session cannot be recovered (it died before its first entry was durable,
+    /// or its record is damaged), since the room was recording and still is.
+    public func recoverInterrupted() -> (SessionMetadata, Interruption)? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: sessionsFolder)) ?? []
         var recovered: [String: SessionRecovery.Outcome] = [:]
+        var failed: [String: String] = [:]
         for name in names.sorted() where SessionRecovery.isUnclosed(sessionsFolder + "/" + name) {
             do {
                 let outcome = try SessionRecovery.recover(folder: sessionsFolder + "/" + name, key: key)
@@ -306,14 +323,20 @@ public final class RoomController: @unchecked Sendable {
                 recovered[name] = outcome
             } catch {
                 Log.error("could not recover session \(name): \(error)")
+                failed[name] = "\(error)"
             }
         }
         guard let data = FileManager.default.contents(atPath: currentMarker),
               let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let id = o["session"] as? String else { return nil }
         try? FileManager.default.removeItem(atPath: currentMarker)
-        guard let outcome = recovered[id] else { return nil }
-        return (SessionMetadata(sessionID: id, caseNumber: o["case"] as? String, participants: o["participants"] as? [String] ?? []), outcome)
+        let metadata = SessionMetadata(sessionID: id, caseNumber: o["case"] as? String, participants: o["participants"] as? [String] ?? [])
+        if let outcome = recovered[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: outcome.lastGoodUTC, problem: nil)) }
+        if let problem = failed[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: problem)) }
+        // No manifest at all: the daemon died before the session's first entry. A closed one was
+        // stopped (or ended) before the daemon died: nothing to resume.
+        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/manifest.jsonl") else { return nil }
+        return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no manifest.jsonl)"))
     }
 
     /// Marks the session being recorded, so a restart knows the room was recording when it died.

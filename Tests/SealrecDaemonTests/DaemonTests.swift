@@ -178,6 +178,38 @@ import TestSupport
         #expect(try d.verify(folder).status == 0)
     }
 
+    /// The daemon can die before a session's first entry is durable, or leave a record recovery
+    /// cannot use. The room was recording, so it records again at once and the new session says why
+    /// the old one could not be recovered.
+    @Test(arguments: ["no manifest", "empty manifest"])
+    func recordingResumesWhenTheInterruptedSessionCannotBeRecovered(damage: String) throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: "K-2", participants: ["witness=Y"])).ok)
+        Thread.sleep(forTimeInterval: 1)
+        d.kill9()
+        let old = try #require(d.sessionFolders.first)
+        let manifest = old + "/manifest.jsonl"
+        if damage == "no manifest" { try FileManager.default.removeItem(atPath: manifest) } else { #expect(truncate(manifest, 0) == 0) }
+        try d.launch()
+        let resumed = try d.send(.status)
+        #expect(resumed.state == "recording", "\(resumed)")
+        Thread.sleep(forTimeInterval: 1)
+        let stopped = try d.send(.stop)
+        #expect(stopped.ok, "\(stopped)")
+        d.terminate()
+        let folder = try #require(stopped.sessionFolder)
+        #expect(folder != old)
+        let facts = try ManifestFacts(folder: folder)
+        #expect(facts.reason == "stopped")
+        let name = (old as NSString).lastPathComponent
+        #expect(facts.events.contains { $0.hasPrefix("continues interrupted session \(name); it could not be recovered: ") }, "\(facts.events)")
+        #expect(try d.verify(folder).status == 0)
+        // The case and participants carry over.
+        let first = try String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8).prefix { $0 != "\n" }
+        #expect(first.contains(#""case_number":"K-2""#) && first.contains("witness=Y"), "\(first)")
+    }
+
     /// The bar: SIGKILL at 20 random moments; each interrupted session verifies, says interrupted,
     /// and lost at most 1 s before the kill; recording resumes by itself in a new linked session.
     @Test func twentyKillsLoseAtMostASecondEach() throws {

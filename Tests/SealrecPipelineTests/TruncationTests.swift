@@ -22,12 +22,35 @@ import TestSupport
         return (opened, frames, Int(probe?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0)
     }
 
-    @Test func segmentsAreFragmentsOfAtMostOneSecond() throws {
+    /// Each packet's stream, time span and byte range, from ffprobe.
+    private func packets(_ path: String) throws -> [(stream: Int, pts: Double, end: Double, pos: Int, size: Int)] {
+        let r = try Run.tool("ffprobe", ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time,pos,size",
+                                         "-of", "csv=p=0", path])
+        return r.stdout.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ",").map(String.init)
+            guard f.count == 5, let s = Int(f[0]), let pts = Double(f[1]), let d = Double(f[2]), let size = Int(f[3]), let pos = Int(f[4]) else { return nil }
+            return (s, pts, pts + d, pos, size)
+        }
+    }
+
+    @Test func segmentsAreFragmentsOfAtMostHalfASecondPerTrack() throws {
         for path in Recording.oneByOne.segmentPaths {
             let boxes = Boxes.topLevel(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
             #expect(boxes.prefix(2).map(\.type) == ["ftyp", "moov"])
-            // 4 s in half-second fragments.
-            #expect(boxes.filter { $0.type == "moof" }.count == 8, "\(path): \(boxes.map(\.type))")
+            let all = try packets(path)
+            let datas = boxes.filter { $0.type == "mdat" }
+            // 4 s of two tracks in half-second fragments: at least 8.
+            #expect(datas.count >= 8, "\(path): \(boxes.map(\.type))")
+            #expect(all.allSatisfy { p in datas.contains { $0.offset <= p.pos && p.pos + p.size <= $0.offset + $0.size } })
+            for data in datas {
+                let inside = all.filter { data.offset <= $0.pos && $0.pos < data.offset + data.size }
+                for stream in Set(inside.map(\.stream)) {
+                    let track = inside.filter { $0.stream == stream }
+                    let span = track.map(\.end).max()! - track.map(\.pts).min()!
+                    // Cut once a track reaches 0.5 s: at most half a second plus the frame that reached it.
+                    #expect(span <= 0.5 + 0.041, "\(path): fragment at \(data.offset), stream \(stream) spans \(span) s")
+                }
+            }
         }
     }
 
@@ -36,6 +59,7 @@ import TestSupport
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
         let boxes = Boxes.topLevel(bytes)
         let moofs = boxes.filter { $0.type == "moof" }
+        let video = try packets(source).filter { $0.stream == 0 }
         let scratch = Scratch("trunc")
         defer { scratch.remove() }
         var rng = SystemRandomNumberGenerator()
@@ -56,16 +80,51 @@ import TestSupport
             let salvaged = scratch.file("salvaged-\(cut).mp4")
             #expect(FileManager.default.createFile(atPath: salvaged, contents: Data(bytes[0..<scan.completeLength])))
             let afterRecovery = framesDecoded(salvaged)
-            #expect(afterRecovery.ours >= complete * 12 && afterRecovery.ffprobe >= complete * 12,
-                    "cut at \(cut), cut back to \(scan.completeLength): \(afterRecovery) frames from \(complete) complete fragments")
+            // Every picture whose bytes lie in a complete fragment, and no other.
+            let kept = video.filter { $0.pos + $0.size <= scan.completeLength }.count
+            #expect(afterRecovery.ours == kept && afterRecovery.ffprobe == kept,
+                    "cut at \(cut), cut back to \(scan.completeLength): \(afterRecovery) frames, \(kept) in complete fragments")
             // FFmpeg 5.1 refuses a whole file whose last moof is cut inside its sample table ("error
             // reading header"); anywhere else the file plays as cut, up to its last complete fragment.
             if asCut.opened {
-                #expect(asCut.ours >= complete * 12 && asCut.ffprobe >= complete * 12, "cut at \(cut): \(asCut) frames from \(complete) complete fragments")
+                let kept = video.filter { $0.pos + $0.size <= scan.completeLength }.count
+                #expect(asCut.ours >= kept && asCut.ffprobe >= kept, "cut at \(cut): \(asCut) frames, \(kept) in complete fragments")
             } else {
                 let inside = boxes.first { $0.offset <= cut && cut < $0.offset + $0.size }
                 #expect(inside?.type == "moof", "cut at \(cut) in \(inside?.type ?? "?") made the file unreadable")
             }
         }
+    }
+}
+
+/// What a crash would find on disk while one device is silent: the other track's media must be
+/// there too, not held in memory until the silent one speaks again.
+@Suite struct SilentTrackTests {
+    @Test func aSilentCameraDoesNotHoldTheMicrophoneBack() throws {
+        var c = RoomConfig()
+        var cam = RoomConfig.Camera(); cam.width = 320; cam.height = 240; cam.failAfterSeconds = 1
+        c.cameras = [cam]
+        c.video.preset = "ultrafast"
+        c.segmentSeconds = 10
+        let scratch = Scratch("silent")
+        defer { scratch.remove() }
+        let folder = scratch.file("session")
+        let session = try RecordingSession(config: c, folder: folder, options: .init(fast: false))
+        session.start()
+        Thread.sleep(forTimeInterval: 5)
+        // As a crash now would leave it: the segment being written, cut back to its complete fragments.
+        let partial = folder + "/seg-00000.mp4.partial"
+        let scan = try FragmentScanner(path: partial)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: partial)).prefix(scan.completeLength)
+        session.stop()
+        _ = session.wait()
+        let copy = scratch.file("as-found.mp4")
+        #expect(FileManager.default.createFile(atPath: copy, contents: bytes))
+        let packets = try Probe.packets(copy)
+        let video = packets.filter { $0.stream == 0 }.map(\.pts).max() ?? 0
+        let audio = packets.filter { $0.stream == 1 }.map(\.pts).max() ?? 0
+        #expect(video < 1.5, "the camera stopped after 1 s: \(video)")
+        // 5 s in: all but the fragment being written (half a second) and the encoder's frame.
+        #expect(audio > 4.0, "sound on disk ends at \(audio) s after 5 s of recording")
     }
 }
