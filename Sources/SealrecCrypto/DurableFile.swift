@@ -65,9 +65,11 @@ public final class DurableFile {
         guard fsync(fd) == 0 else { throw FileError(path: path, operation: "fsync") }
     }
 
-    /// Cuts the file to `length` bytes (drops a torn trailing line after a crash).
+    /// Cuts the file to `length` bytes (drops a torn trailing line) and writes on from there.
     public func truncate(to length: Int64) throws(FileError) {
         guard ftruncate(fd, off_t(length)) == 0 else { throw FileError(path: path, operation: "ftruncate") }
+        // Without O_APPEND the offset would stay past the end and the next write would leave a hole.
+        guard lseek(fd, off_t(length), SEEK_SET) >= 0 else { throw FileError(path: path, operation: "lseek") }
     }
 
     /// The current size of the file.

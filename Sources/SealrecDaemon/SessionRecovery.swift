@@ -40,38 +40,21 @@ public enum SessionRecovery {
             if name.hasSuffix(".mp4.partial") { candidates.append((index, name, true)) }
         }
         for c in candidates.sorted(by: { $0.index < $1.index }) {
-            let path = folder + "/" + c.name
-            var finalName = c.name
-            if c.partial {
-                let scan = try FragmentScanner(path: path)
-                guard scan.completeFragments > 0 else { continue }  // nothing decodable: left as .partial, unlisted
-                if truncate(path, off_t(scan.completeLength)) != 0 { throw SystemError("truncate", path: path) }
-                finalName = String(c.name.dropLast(".partial".count))
-                let fd = try Posix.open(path, O_RDONLY)
-                try Posix.fsync(fd, path: path)
-                try Posix.close(fd, path: path)
-                try Posix.rename(path, folder + "/" + finalName)
-                try Posix.fsyncDirectory(folder)
-            }
-            let finalPath = folder + "/" + finalName
+            // Nothing decodable: left as found (a .partial), unlisted.
+            guard let kept = try SalvagedSegment.salvage(folder: folder, name: c.name) else { continue }
             let start = Int64(c.index) * segmentMicros
-            let reader = try MediaReader(path: finalPath)
-            guard let mediaEnd = try reader.endTime(of: .video) ?? MediaReader(path: finalPath).endTime(of: .audio) else { continue }
-            let endMicros = Int64((mediaEnd * 1e6).rounded())
-            guard endMicros > start else { continue }
+            guard kept.mediaEndMicros > start else { continue }
             if start > end + manifest.frameDurationMicros {
                 // Fragments lost between two salvaged segments: a hole the record must declare.
                 try writer.appendEvent(EventRecord(kind: .other, atMicros: end, source: "recovery",
-                                                   details: "media lost in the crash before \(finalName)",
+                                                   details: "media lost in the crash before \(kept.fileName)",
                                                    gap: DeclaredGap(startMicros: end, durationMicros: start - end)))
             }
-            // Salvage cannot have hashed while writing: one streamed read, as the verifier does.
-            let (length, digest) = try SegmentFileHasher().hash(URL(fileURLWithPath: finalPath))
-            try writer.appendSegment(SegmentRecord(fileName: finalName, byteLength: length, sha256: digest,
-                                                   startMicros: start, durationMicros: endMicros - start,
+            try writer.appendSegment(SegmentRecord(fileName: kept.fileName, byteLength: kept.byteLength, sha256: kept.sha256,
+                                                   startMicros: start, durationMicros: kept.mediaEndMicros - start,
                                                    wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(start) / 1e6)))
-            end = endMicros
-            salvaged.append(finalName)
+            end = kept.mediaEndMicros
+            salvaged.append(kept.fileName)
         }
         try writer.close(reason: .interrupted, lastGoodMicros: end)
         try? rewritePlaylist(folder: folder, segmentMicros: segmentMicros)

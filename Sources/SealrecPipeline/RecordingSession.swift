@@ -222,6 +222,7 @@ public final class RecordingSession: @unchecked Sendable {
     }
 
     private func runMuxer() {
+        var writeFailed = false
         do {
             try muxer.run(muxQueue)
             let failed = sources.compactMap { s in s.failure.map { "\(s.name): \($0)" } }
@@ -231,11 +232,12 @@ public final class RecordingSession: @unchecked Sendable {
             // Cannot write: stop capturing and let every stage run dry instead of blocking on us.
             let full = (error as? SystemError)?.isDiskFull ?? false
             outcome = (full ? .diskFull : .error, "\(error)")
+            writeFailed = true
             stop()
             muxQueue.close()
             while muxQueue.take() != nil {}
         }
-        do { try muxer.finish(reason: outcome.0, message: outcome.1) } catch {
+        do { try muxer.finish(reason: outcome.0, message: outcome.1, afterWriteFailure: writeFailed) } catch {
             if outcome.1 == nil { outcome = (.error, "\(error)") }
         }
         stateLock.lock(); ended = true; stateLock.unlock()

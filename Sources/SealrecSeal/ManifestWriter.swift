@@ -14,6 +14,8 @@ public final class ManifestWriter {
     /// End of the last segment on the timeline (start + duration).
     public private(set) var timelineEndMicros: Int64
     public private(set) var isClosed = false
+    /// Set when a failed line could not be cut back off: nothing more may follow it.
+    private var unrepaired: FileError?
     /// Bytes of a torn trailing line that `resume` cut off (0 for a fresh or clean manifest).
     public private(set) var discardedPartialBytes = 0
 
@@ -90,15 +92,26 @@ public final class ManifestWriter {
 
     private func append(_ entry: ManifestEntry) throws(ManifestError) {
         guard !isClosed else { throw .closed(path: file.path) }
+        if let unrepaired { throw .file(unrepaired) }
         let body = entry.body(seq: nextSeq, prev: previousHash)
         try Self.checkReadable(body, entry)
         let signature: [UInt8]
         do { signature = try key.sign(body) } catch { throw .crypto(error) }
+        let goodLength: Int64
+        do { goodLength = try file.size() } catch { throw .file(error) }
         do {
             try file.write(ManifestLine.encode(body: body, signature: signature))
             // One fsync per entry: an entry the daemon reported as sealed survives power loss.
             try file.sync()
-        } catch { throw .file(error) }
+        } catch {
+            // A failed line (a short write at a full disk, a failed fsync) is cut back off, so the
+            // next entry (the end entry, most of all) follows the last good line, not torn bytes.
+            do {
+                try file.truncate(to: goodLength)
+                try file.sync()
+            } catch let repair { unrepaired = repair }
+            throw .file(error)
+        }
         nextSeq += 1
         previousHash = SHA256Hasher.hash(body)
         if case .segment(let segment) = entry {

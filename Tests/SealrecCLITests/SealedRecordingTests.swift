@@ -67,3 +67,55 @@ import TestSupport
         #expect(byHand.status != 0 && byHand.stdout.contains("FAIL"), "\(how): \(byHand.stdout)")
     }
 }
+
+/// Writes that fail (here the per-file size limit, as a full disk would): nothing already
+/// recorded is given up, and the record never claims more than the disk holds.
+@Suite struct WriteFailureTests {
+    /// A segment write fails mid-session: the segments being written keep their complete
+    /// fragments, the session ends as `error` and verifies, every file decodes.
+    @Test(arguments: [40, 100])
+    func aSegmentWriteFailureKeepsWhatWasWritten(limitKiB: Int) throws {
+        let dir = Scratch("efbig").path
+        let config = dir + "/room.json"
+        try #"{"segmentSeconds": 4, "cameras": [{"width": 320, "height": 240}], "video": {"preset": "ultrafast"}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let out = dir + "/session"
+        let r = try Run.tool("/bin/bash", ["-c", "ulimit -f \(limitKiB); trap '' XFSZ; exec \"$0\" record --config \"$1\" --key \"$2\" --duration 10 --fast --out \"$3\"",
+                                           Run.sealrecPath, config, RecordCommandTests.keyDir + "/room.key", out])
+        #expect(r.status == 1 && r.stderr.contains("File too large"), "\(r.stderr)")
+        let v = try Run.sealrec(["verify", out, "--trust", RecordCommandTests.keyDir + "/room.pub.pem"])
+        #expect(v.status == 0, "\(v.stdout)")
+        #expect(v.stdout.contains("end reason: error"), "\(v.stdout)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        let segments = names.filter { $0.hasSuffix(".mp4") }.sorted()
+        #expect(!segments.isEmpty && !names.contains { $0.hasSuffix(".partial") }, "\(names)")
+        for name in segments {
+            let decode = try Probe.decodeErrors(out + "/" + name)
+            #expect(decode.status == 0 && decode.stderr.isEmpty, "\(name): \(decode.stderr)")
+        }
+        // The end entry claims exactly the media the segments hold, more than a second of it.
+        let end = try #require(try String(contentsOfFile: out + "/manifest.jsonl", encoding: .utf8).split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(end.utf8)) as? [String: Any])
+        let duration = try #require(object["duration_us"] as? Int)
+        #expect(object["last_good_us"] as? Int == duration && duration > 1_000_000, "\(end)")
+        let lastEnd = try Probe.packets(out + "/" + segments.last!).filter { $0.stream == 0 }.map { $0.pts + ($0.duration ?? 0) }.max() ?? 0
+        #expect(abs(lastEnd - Double(duration) / 1e6) < 0.001, "pictures end at \(lastEnd) s, the record says \(duration) µs")
+    }
+
+    @Test func aFailedLineIsCutBackOff() throws {
+        let folder = Scratch("fsize").path
+        for i in 0..<30 { #expect(FileManager.default.createFile(atPath: folder + String(format: "/seg-%05d.mp4", i), contents: Data(repeating: UInt8(i), count: 100))) }
+        // 4 KiB per file for this process (SIGXFSZ ignored, so the write fails with EFBIG): the
+        // manifest reaches it part-way through a line.
+        let r = try Run.tool("/bin/bash", ["-c", "ulimit -f 4; trap '' XFSZ; exec \"$0\" seal-folder \"$1\" --key \"$2\"",
+                                           Run.sealrecPath, folder, RecordCommandTests.keyDir + "/room.key"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("manifest.jsonl: write failed: File too large"), "\(r.stderr)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.jsonl"))
+        #expect(bytes.count > 1000 && bytes.count < 4096 && bytes.last == 0x0A, "\(bytes.count) bytes")
+        // Whole, signed, chained lines, only not closed: the verifier finds nothing torn.
+        let v = try Run.sealrec(["verify", folder, "--trust", RecordCommandTests.keyDir + "/room.pub.pem"])
+        #expect(v.stdout.contains("no end entry"), "\(v.stdout)")
+        #expect(!v.stdout.contains("incomplete last line") && !v.stdout.contains("canonical") && !v.stdout.contains("prev"), "\(v.stdout)")
+    }
+}

@@ -37,7 +37,8 @@ final class SegmentFile: ByteSink {
 
     /// Makes written fragments durable soon after they land (a power cut then costs about the
     /// fragment being written), without a sync per write: at most four a second, only when new
-    /// bytes arrived, on a background queue. A failing disk still surfaces: the fsync at close throws.
+    /// bytes arrived, on a background queue. A failing disk still surfaces: close throws, with a
+    /// background sync's error if one met it.
     func syncIfDue() {
         let now = MonotonicClock.now()
         guard length > syncedLength, now - lastSync >= 250_000_000 else { return }
@@ -48,14 +49,27 @@ final class SegmentFile: ByteSink {
         guard copy >= 0 else { inFlight.release(); return }
         let flag = inFlight
         SegmentFile.syncQueue.async {
-            _ = fdatasync(copy)
+            // The copy shares the open file: a write-back error reported here is not reported
+            // again to the fsync at close, so it is kept for close to throw.
+            if fdatasync(copy) != 0 { flag.fail(errno) }
             Glibc.close(copy)
             flag.release()
         }
     }
 
+    /// After a write error: stops writing and closes the file as it is, under its `.partial` name,
+    /// for `SalvagedSegment` to cut back to its last complete fragment.
+    func abandon() {
+        guard fd >= 0 else { return }
+        _ = fsync(fd)  // best effort: the file system has just failed us
+        Glibc.close(fd)
+        fd = -1
+    }
+
     /// Makes the file durable under its final name; returns its SHA-256.
     func close() throws -> String {
+        SegmentFile.syncQueue.sync {}  // a background sync still running reports first
+        if let failed = inFlight.failure { throw SystemError("fdatasync", path: partialPath, errno: failed) }
         try Posix.fsync(fd, path: partialPath)
         let f = fd
         fd = -1
@@ -66,10 +80,13 @@ final class SegmentFile: ByteSink {
     }
 }
 
-/// At most one background sync per file at a time.
+/// At most one background sync per file at a time, and the first error one of them met.
 final class SyncFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var busy = false
+    private var error: Int32?
+    var failure: Int32? { lock.lock(); defer { lock.unlock() }; return error }
+    func fail(_ code: Int32) { lock.lock(); if error == nil { error = code }; lock.unlock() }
     func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if busy { return false }; busy = true; return true }
     func release() { lock.lock(); busy = false; lock.unlock() }
 }

@@ -44,6 +44,8 @@ final class SegmentMuxer: @unchecked Sendable {
     /// Events that arrive before the first packet (a marker right at start) wait for the record to exist.
     private var earlyEvents: [PipelineEvent] = []
     private(set) var closed: [ClosedSegment] = []
+    /// A whole, durable segment whose manifest entry failed: tried once more before the end entry.
+    private var unsealed: ClosedSegment?
 
     init(folder: String, encoders: [Encoder], clock: SegmentClock, timeline: Timeline,
          observer: SessionObserver?, start: @escaping () -> SessionStart) {
@@ -82,11 +84,18 @@ final class SegmentMuxer: @unchecked Sendable {
         }
     }
 
-    /// Closes what is still open and records how the session ended. Safe after a failed `run`.
-    func finish(reason: StopReason, message: String?) throws {
+    /// Closes what is still open and records how the session ended. After a failed `run`
+    /// (`afterWriteFailure`), open segments are not finished as if whole: each is closed as it is
+    /// and salvaged like after a crash, keeping its complete fragments and claiming no more.
+    func finish(reason: StopReason, message: String?, afterWriteFailure: Bool = false) throws {
         var firstError: Error?
-        for index in open.keys.sorted() {
-            do { try close(index, last: true) } catch { firstError = firstError ?? error; open[index] = nil }
+        if !afterWriteFailure {
+            for index in open.keys.sorted() {
+                do { try close(index, last: true) } catch { firstError = error; break }
+            }
+        }
+        if afterWriteFailure || firstError != nil {
+            do { try salvageOpenSegments() } catch { firstError = firstError ?? error }
         }
         let duration = closed.last.map { $0.startNanos + $0.durationNanos } ?? 0
         if started {
@@ -118,6 +127,38 @@ final class SegmentMuxer: @unchecked Sendable {
         return s
     }
 
+    private func salvageOpenSegments() throws {
+        if let segment = unsealed {
+            unsealed = nil
+            try observer?.segmentClosed(segment)
+            closed.append(segment)
+        }
+        let indices = open.keys.sorted()
+        for index in indices { open[index]?.file.abandon() }
+        open = [:]
+        let anchor = timeline.utcAnchor ?? Date()
+        for index in indices {
+            closedThrough = max(closedThrough, index)
+            // Still `.partial`, unless the failure came after its rename.
+            let name = String(format: "seg-%05d.mp4", index)
+            let partial = FileManager.default.fileExists(atPath: folder + "/" + name + SegmentFile.partialSuffix)
+            guard let kept = try SalvagedSegment.salvage(folder: folder, name: partial ? name + SegmentFile.partialSuffix : name) else { continue }
+            let start = Int64(index) * clock.segmentNanos
+            let end = kept.mediaEndMicros * 1000
+            guard end > start else { continue }
+            let previousEnd = closed.last.map { $0.startNanos + $0.durationNanos } ?? 0
+            if start > previousEnd {
+                try observer?.pipelineEvent(.deviceGap(source: "recorder", startNanos: previousEnd, durationNanos: start - previousEnd,
+                                                       reason: "media lost at the write failure"))
+            }
+            let segment = ClosedSegment(index: index, fileName: kept.fileName, byteLength: kept.byteLength, sha256Hex: kept.sha256.hex,
+                                        startNanos: start, durationNanos: end - start,
+                                        wallClockStart: anchor.addingTimeInterval(Double(start) / 1e9), initSectionLength: kept.initSectionLength)
+            try observer?.segmentClosed(segment)
+            closed.append(segment)
+        }
+    }
+
     private func closeSegmentsAllTracksPassed() throws {
         let now = MonotonicClock.now()
         func passed(_ t: Int, _ k: Int) -> Bool {
@@ -132,10 +173,12 @@ final class SegmentMuxer: @unchecked Sendable {
     }
 
     private func close(_ index: Int, last: Bool) throws {
-        guard let s = open.removeValue(forKey: index) else { return }
+        guard let s = open[index] else { return }
         closedThrough = max(closedThrough, index)
+        // Stays open (for salvage) until it is whole and durable.
         try s.writer.finish()
         let sha = try s.file.close()
+        open[index] = nil
         let start = Int64(index) * clock.segmentNanos
         var end = start + clock.segmentNanos
         if last {
@@ -149,8 +192,9 @@ final class SegmentMuxer: @unchecked Sendable {
                                           startNanos: start, durationNanos: end - start,
                                           wallClockStart: anchor.addingTimeInterval(Double(start) / 1e9),
                                           initSectionLength: s.initLength)
+        // Counted as closed only once its entry is sealed: the end entry must not claim more.
+        do { try observer?.segmentClosed(closedSegment) } catch { unsealed = closedSegment; throw error }
         closed.append(closedSegment)
-        try observer?.segmentClosed(closedSegment)
         try playlist.write(closed, ended: false)
     }
 }

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import SealrecCrypto
 
 /// Hashes whole files in one sequential pass with large reads, at close to sha256sum speed
 /// (OpenSSL's SHA-256 uses the CPU's SHA extensions where present). One hasher reuses its
