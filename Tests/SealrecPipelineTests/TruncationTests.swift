@@ -33,22 +33,22 @@ import TestSupport
         }
     }
 
-    @Test func segmentsAreFragmentsOfAtMostHalfASecondPerTrack() throws {
+    @Test func segmentsAreFragmentsOfAtMostAQuarterSecondPerTrack() throws {
         for path in Recording.oneByOne.segmentPaths {
             let boxes = Boxes.topLevel(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
             #expect(boxes.prefix(2).map(\.type) == ["ftyp", "moov"])
             let all = try packets(path)
             let datas = boxes.filter { $0.type == "mdat" }
-            // 4 s of two tracks in half-second fragments: at least 8.
-            #expect(datas.count >= 8, "\(path): \(boxes.map(\.type))")
+            // 4 s of two tracks in quarter-second fragments: at least 16.
+            #expect(datas.count >= 16, "\(path): \(boxes.map(\.type))")
             #expect(all.allSatisfy { p in datas.contains { $0.offset <= p.pos && p.pos + p.size <= $0.offset + $0.size } })
             for data in datas {
                 let inside = all.filter { data.offset <= $0.pos && $0.pos < data.offset + data.size }
                 for stream in Set(inside.map(\.stream)) {
                     let track = inside.filter { $0.stream == stream }
                     let span = track.map(\.end).max()! - track.map(\.pts).min()!
-                    // Cut once a track reaches 0.5 s: at most half a second plus the frame that reached it.
-                    #expect(span <= 0.5 + 0.041, "\(path): fragment at \(data.offset), stream \(stream) spans \(span) s")
+                    // Cut once a track reaches 0.25 s: at most that plus the frame that reached it.
+                    #expect(span <= 0.25 + 0.041, "\(path): fragment at \(data.offset), stream \(stream) spans \(span) s")
                 }
             }
         }
@@ -124,7 +124,7 @@ import TestSupport
         let video = packets.filter { $0.stream == 0 }.map(\.pts).max() ?? 0
         let audio = packets.filter { $0.stream == 1 }.map(\.pts).max() ?? 0
         #expect(video < 1.5, "the camera stopped after 1 s: \(video)")
-        // 5 s in: all but the fragment being written (half a second) and the encoder's frame.
+        // 5 s in: all but the fragment being written (a quarter second) and the encoder's frames.
         #expect(audio > 4.0, "sound on disk ends at \(audio) s after 5 s of recording")
     }
 }
