@@ -98,7 +98,7 @@ import TestSupport
         let object = try #require(try JSONSerialization.jsonObject(with: Data(end.utf8)) as? [String: Any])
         let duration = try #require(object["duration_us"] as? Int)
         #expect(object["last_good_us"] as? Int == duration && duration > 1_000_000, "\(end)")
-        let lastEnd = try Probe.packets(out + "/" + segments.last!).filter { $0.stream == 0 }.map { $0.pts + ($0.duration ?? 0) }.max() ?? 0
+        let lastEnd = try Probe.packets(out + "/" + segments.last!).filter { $0.stream == 0 }.map(\.end).max() ?? 0
         #expect(abs(lastEnd - Double(duration) / 1e6) < 0.001, "pictures end at \(lastEnd) s, the record says \(duration) µs")
     }
 

@@ -96,8 +96,7 @@ import TestSupport
         // incomplete, the ones before it whole.
         let path = r.folder + "/seg-00002.mp4"
         let boxes = Boxes.topLevel(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-        let positions = try Run.tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pos", "-of", "csv=p=0", path])
-        let lastPicture = try #require(positions.stdout.split(separator: "\n").compactMap { Int($0) }.max())
+        let lastPicture = try #require(try Probe.packets(path).filter { $0.stream == 0 }.map(\.pos).max())
         let lastData = try #require(boxes.first { $0.type == "mdat" && $0.offset <= lastPicture && lastPicture < $0.offset + $0.size })
         let cut = lastData.offset + lastData.size / 2
         try r.makePartial("seg-00002.mp4", length: cut)

@@ -22,22 +22,11 @@ import TestSupport
         return (opened, frames, Int(probe?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0)
     }
 
-    /// Each packet's stream, time span and byte range, from ffprobe.
-    private func packets(_ path: String) throws -> [(stream: Int, pts: Double, end: Double, pos: Int, size: Int)] {
-        let r = try Run.tool("ffprobe", ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time,pos,size",
-                                         "-of", "csv=p=0", path])
-        return r.stdout.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: ",").map(String.init)
-            guard f.count == 5, let s = Int(f[0]), let pts = Double(f[1]), let d = Double(f[2]), let size = Int(f[3]), let pos = Int(f[4]) else { return nil }
-            return (s, pts, pts + d, pos, size)
-        }
-    }
-
     @Test func segmentsAreFragmentsOfAtMostAQuarterSecondPerTrack() throws {
         for path in Recording.oneByOne.segmentPaths {
             let boxes = Boxes.topLevel(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
             #expect(boxes.prefix(2).map(\.type) == ["ftyp", "moov"])
-            let all = try packets(path)
+            let all = try Probe.packets(path)
             let datas = boxes.filter { $0.type == "mdat" }
             // 4 s of two tracks in quarter-second fragments: at least 16.
             #expect(datas.count >= 16, "\(path): \(boxes.map(\.type))")
@@ -59,7 +48,7 @@ import TestSupport
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
         let boxes = Boxes.topLevel(bytes)
         let moofs = boxes.filter { $0.type == "moof" }
-        let video = try packets(source).filter { $0.stream == 0 }
+        let video = try Probe.packets(source).filter { $0.stream == 0 }
         let scratch = Scratch("trunc")
         defer { scratch.remove() }
         var rng = SystemRandomNumberGenerator()

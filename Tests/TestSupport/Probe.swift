@@ -17,6 +17,10 @@ public struct Probe: Sendable {
         public let stream: Int
         public let pts: Double
         public let duration: Double?
+        /// Byte offset and size in the file (-1 when ffprobe gives none).
+        public let pos: Int
+        public let size: Int
+        public var end: Double { pts + (duration ?? 0) }
     }
 
     public let streams: [Stream]
@@ -35,13 +39,14 @@ public struct Probe: Sendable {
         formatDuration = ((json["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init)
     }
 
-    /// Every packet's stream, pts and duration in seconds, in file order.
+    /// Every packet's stream, pts and duration in seconds, and byte range, in file order.
     public static func packets(_ path: String) throws -> [PacketInfo] {
-        let r = try Run.tool("ffprobe", ["-v", "error", "-print_format", "json", "-show_entries", "packet=stream_index,pts_time,duration_time", path])
+        let r = try Run.tool("ffprobe", ["-v", "error", "-print_format", "json", "-show_entries", "packet=stream_index,pts_time,duration_time,pos,size", path])
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         return (json?["packets"] as? [[String: Any]] ?? []).compactMap { p in
             guard let pts = (p["pts_time"] as? String).flatMap(Double.init) else { return nil }
-            return PacketInfo(stream: p["stream_index"] as? Int ?? -1, pts: pts, duration: (p["duration_time"] as? String).flatMap(Double.init))
+            return PacketInfo(stream: p["stream_index"] as? Int ?? -1, pts: pts, duration: (p["duration_time"] as? String).flatMap(Double.init),
+                              pos: (p["pos"] as? String).flatMap(Int.init) ?? -1, size: (p["size"] as? String).flatMap(Int.init) ?? -1)
         }
     }
 

@@ -68,7 +68,7 @@ final class SegmentFile: ByteSink {
 
     /// Makes the file durable under its final name; returns its SHA-256.
     func close() throws -> String {
-        SegmentFile.syncQueue.sync {}  // a background sync still running reports first
+        inFlight.waitUntilIdle()  // this file's background sync, if one is running, reports first
         if let failed = inFlight.failure { throw SystemError("fdatasync", path: partialPath, errno: failed) }
         try Posix.fsync(fd, path: partialPath)
         let f = fd
@@ -82,11 +82,12 @@ final class SegmentFile: ByteSink {
 
 /// At most one background sync per file at a time, and the first error one of them met.
 final class SyncFlag: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var busy = false
     private var error: Int32?
     var failure: Int32? { lock.lock(); defer { lock.unlock() }; return error }
     func fail(_ code: Int32) { lock.lock(); if error == nil { error = code }; lock.unlock() }
     func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if busy { return false }; busy = true; return true }
-    func release() { lock.lock(); busy = false; lock.unlock() }
+    func release() { lock.lock(); busy = false; lock.broadcast(); lock.unlock() }
+    func waitUntilIdle() { lock.lock(); while busy { lock.wait() }; lock.unlock() }
 }

@@ -99,7 +99,7 @@ final class SegmentMuxer: @unchecked Sendable {
         if afterWriteFailure || firstError != nil {
             do { try salvageOpenSegments() } catch { firstError = firstError ?? error }
         }
-        let duration = closed.last.map { $0.startNanos + $0.durationNanos } ?? 0
+        let duration = closedEnd
         if started {
             try? playlist.write(closed, ended: true)
             try observer?.sessionEnded(SessionEnd(reason: firstError == nil ? reason : .error, durationNanos: duration,
@@ -118,8 +118,7 @@ final class SegmentMuxer: @unchecked Sendable {
 
     private func segment(_ index: Int) throws -> OpenSegment {
         if let s = open[index] { return s }
-        let name = String(format: "seg-%05d.mp4", index)
-        let file = try SegmentFile(folder: folder, name: name)
+        let file = try SegmentFile(folder: folder, name: SegmentMuxer.fileName(index))
         let writer = try FormatWriter(format: "mp4", sink: file)
         for e in encoders { try writer.addStream(for: e) }
         try writer.writeHeader(options: SegmentMuxer.muxerOptions)
@@ -128,6 +127,11 @@ final class SegmentMuxer: @unchecked Sendable {
         open[index] = s
         return s
     }
+
+    static func fileName(_ index: Int) -> String { String(format: "seg-%05d.mp4", index) }
+
+    /// Where the last sealed segment ends on the timeline.
+    private var closedEnd: Int64 { closed.last.map { $0.startNanos + $0.durationNanos } ?? 0 }
 
     private func salvageOpenSegments() throws {
         if let segment = unsealed {
@@ -142,13 +146,13 @@ final class SegmentMuxer: @unchecked Sendable {
         for index in indices {
             closedThrough = max(closedThrough, index)
             // Still `.partial`, unless the failure came after its rename.
-            let name = String(format: "seg-%05d.mp4", index)
+            let name = SegmentMuxer.fileName(index)
             let partial = FileManager.default.fileExists(atPath: folder + "/" + name + SegmentFile.partialSuffix)
             guard let kept = try SalvagedSegment.salvage(folder: folder, name: partial ? name + SegmentFile.partialSuffix : name) else { continue }
             let start = Int64(index) * clock.segmentNanos
             let end = kept.mediaEndMicros * 1000
             guard end > start else { continue }
-            let previousEnd = closed.last.map { $0.startNanos + $0.durationNanos } ?? 0
+            let previousEnd = closedEnd
             if start > previousEnd {
                 try observer?.pipelineEvent(.deviceGap(source: "recorder", startNanos: previousEnd, durationNanos: start - previousEnd,
                                                        reason: "media lost at the write failure"))

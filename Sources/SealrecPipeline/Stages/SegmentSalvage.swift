@@ -20,9 +20,11 @@ public struct SalvagedSegment: Sendable {
     public static func salvage(folder: String, name: String) throws -> SalvagedSegment? {
         var path = folder + "/" + name
         var finalName = name
+        var initLength: Int?
         if name.hasSuffix(SegmentFile.partialSuffix) {
             let scan = try FragmentScanner(path: path)
             guard scan.completeFragments > 0 else { return nil }
+            initLength = scan.initLength  // cutting back keeps the init section as it is
             if truncate(path, off_t(scan.completeLength)) != 0 { throw SystemError("truncate", path: path) }
             let fd = try Posix.open(path, O_RDONLY)
             try Posix.fsync(fd, path: path)
@@ -35,6 +37,6 @@ public struct SalvagedSegment: Sendable {
         guard let end = try MediaReader(path: path).endTime(of: .video) ?? MediaReader(path: path).endTime(of: .audio) else { return nil }
         let (length, digest) = try SegmentFileHasher().hash(URL(fileURLWithPath: path))
         return SalvagedSegment(fileName: finalName, byteLength: length, sha256: digest, mediaEndMicros: Int64((end * 1e6).rounded()),
-                               initSectionLength: Int64(try FragmentScanner(path: path).initLength ?? 0))
+                               initSectionLength: Int64(try initLength ?? FragmentScanner(path: path).initLength ?? 0))
     }
 }
