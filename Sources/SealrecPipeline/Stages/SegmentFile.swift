@@ -29,8 +29,13 @@ final class SegmentFile: ByteSink {
 
     deinit { if fd >= 0 { Glibc.close(fd) } }
 
+    /// A write to this file failed part-way: nothing more may be appended after the torn bytes
+    /// (salvage finds the last complete fragment by walking the boxes from the start).
+    private(set) var failed = false
+
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try Posix.writeAll(fd, bytes, path: partialPath)
+        guard !failed else { throw SystemError("write", path: partialPath, errno: EIO) }
+        do { try Posix.writeAll(fd, bytes, path: partialPath) } catch { failed = true; throw error }
         hasher.update(bytes)
         length += Int64(bytes.count)
     }
