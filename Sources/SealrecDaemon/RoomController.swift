@@ -158,6 +158,9 @@ public final class RoomController: @unchecked Sendable {
             return .failure("not recording (state: \(s.rawValue))")
         }
         transition(.stopping, "\(c.id) (\(reason.rawValue))")
+        // A crash while sealing must not bring back recording someone has just stopped: the
+        // marker says so before the session is told to stop.
+        do { try writeCurrentMarker(c.metadata, stopping: true) } catch { Log.warning("cannot mark \(c.id) as stopping: \(error)") }
         lock.unlock()
         c.session.stop(reason: reason)
         return finish(c)
@@ -330,6 +333,11 @@ public final class RoomController: @unchecked Sendable {
               let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let id = o["session"] as? String else { return nil }
         try? FileManager.default.removeItem(atPath: currentMarker)
+        // It was being stopped when the daemon died: closed as interrupted above, not resumed.
+        if o["stopping"] as? Bool == true {
+            Log.notice("session \(id) was being stopped when the daemon died: not resuming")
+            return nil
+        }
         let metadata = SessionMetadata(sessionID: id, caseNumber: o["case"] as? String, participants: o["participants"] as? [String] ?? [])
         if let outcome = recovered[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: outcome.lastGoodUTC, problem: nil)) }
         if let problem = failed[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: problem)) }
@@ -340,9 +348,10 @@ public final class RoomController: @unchecked Sendable {
     }
 
     /// Marks the session being recorded, so a restart knows the room was recording when it died.
-    private func writeCurrentMarker(_ m: SessionMetadata) throws {
+    private func writeCurrentMarker(_ m: SessionMetadata, stopping: Bool = false) throws {
         var o: [String: Any] = ["session": m.sessionID, "participants": m.participants]
         if let c = m.caseNumber { o["case"] = c }
+        if stopping { o["stopping"] = true }
         try Posix.writeFileAtomically(try JSONSerialization.data(withJSONObject: o), to: currentMarker)
     }
 }

@@ -210,6 +210,34 @@ import TestSupport
         #expect(first.contains(#""case_number":"K-2""#) && first.contains("witness=Y"), "\(first)")
     }
 
+    /// Killed while sealing a stopped session: the session is closed (as interrupted, or stopped
+    /// if its seal got through first), and the room stays idle: recording is not brought back.
+    @Test func aKillWhileStoppingDoesNotResumeRecording() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: "K-3", participants: [])).ok)
+        Thread.sleep(forTimeInterval: 1.5)
+        let marker = d.spool + "/current.json"
+        let socket = d.socket
+        let stopper = Thread { _ = try? ControlClient.send(.stop, socket: socket) }
+        stopper.start()
+        // Kill the moment the daemon has taken the stop: while it drains the encoders and seals.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? String(contentsOfFile: marker, encoding: .utf8))?.contains("stopping") ?? false) { usleep(500) }
+        let caught = FileManager.default.fileExists(atPath: marker)
+        d.kill9()
+        try d.launch()
+        let status = try d.send(.status)
+        #expect(status.state == "idle", "\(status)")
+        d.terminate()
+        #expect(d.sessionFolders.count == 1, "\(d.sessionFolders)")
+        let folder = try #require(d.sessionFolders.first)
+        #expect(try d.verify(folder).status == 0)
+        let reason = try ManifestFacts(folder: folder).reason
+        #expect(reason == "interrupted" || reason == "stopped", "reason \(reason ?? "none")")
+        print("kill while stopping: caught in the stopping state \(caught), session closed as \(reason ?? "none")")
+    }
+
     /// The bar: SIGKILL at 20 random moments; each interrupted session verifies, says interrupted,
     /// and lost at most 1 s before the kill; recording resumes by itself in a new linked session.
     @Test func twentyKillsLoseAtMostASecondEach() throws {
