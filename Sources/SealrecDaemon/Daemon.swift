@@ -63,8 +63,7 @@ public enum Daemon {
         done.wait()
         SystemdNotifier.stopping()
         server.stop()
-        if controller.currentState == .recording {
-            let r = controller.stop(reason: .stopped)
+        if let r = controller.shutdown() {
             Log.notice("sealed \(r.session ?? "?") on shutdown: \(r.ok ? "verified" : (r.error ?? "not verified"))")
         }
         // What is not uploaded yet stays queued in the spool for the next start.

@@ -158,12 +158,29 @@ public final class RoomController: @unchecked Sendable {
             return .failure("not recording (state: \(s.rawValue))")
         }
         transition(.stopping, "\(c.id) (\(reason.rawValue))")
-        // A crash while sealing must not bring back recording someone has just stopped: the
-        // marker says so before the session is told to stop.
-        do { try writeCurrentMarker(c.metadata, stopping: true) } catch { Log.warning("cannot mark \(c.id) as stopping: \(error)") }
         lock.unlock()
+        // A crash while sealing must not bring back recording someone has just stopped (or that a
+        // full disk ended): the marker says so before the session is told to stop. Written outside
+        // the lock (the `.stopping` state keeps start out): two fsyncs on a struggling disk must not
+        // hold up status or the watchdog. An error stop (the daemon cannot serve) still resumes.
+        if reason != .error {
+            do { try writeCurrentMarker(c.metadata, stopping: true) } catch { Log.warning("cannot mark \(c.id) as stopping: \(error)") }
+        }
         c.session.stop(reason: reason)
         return finish(c)
+    }
+
+    /// Shutdown (SIGTERM): seals the running session, or waits for the one already being sealed (a
+    /// stop request, a full disk, a session that ended by itself), so the daemon never exits
+    /// mid-seal. Returns the sealed session's reply when this call did the sealing.
+    public func shutdown() -> ControlReply? {
+        var sealed: ControlReply?
+        if currentState == .recording {
+            let r = stop(reason: .stopped)
+            if r.session != nil { sealed = r }  // else another stop took it first: wait for that one
+        }
+        while currentState == .stopping { Thread.sleep(forTimeInterval: 0.02) }
+        return sealed
     }
 
     /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.

@@ -210,6 +210,20 @@ import TestSupport
         #expect(first.contains(#""case_number":"K-2""#) && first.contains("witness=Y"), "\(first)")
     }
 
+    /// Sends stop from another thread and returns the moment the daemon has taken it (the spool
+    /// marker says `stopping`): it is then draining the encoders and sealing. False if never seen.
+    private func stopAndCatchSealing(_ d: DaemonHarness) -> Bool {
+        let marker = d.spool + "/current.json"
+        let socket = d.socket
+        Thread { _ = try? ControlClient.send(.stop, socket: socket) }.start()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? String(contentsOfFile: marker, encoding: .utf8))?.contains("stopping") == true { return true }
+            usleep(500)
+        }
+        return false
+    }
+
     /// Killed while sealing a stopped session: the session is closed (as interrupted, or stopped
     /// if its seal got through first), and the room stays idle: recording is not brought back.
     @Test func aKillWhileStoppingDoesNotResumeRecording() throws {
@@ -217,14 +231,7 @@ import TestSupport
         try d.launch()
         #expect(try d.send(.start(caseNumber: "K-3", participants: [])).ok)
         Thread.sleep(forTimeInterval: 1.5)
-        let marker = d.spool + "/current.json"
-        let socket = d.socket
-        let stopper = Thread { _ = try? ControlClient.send(.stop, socket: socket) }
-        stopper.start()
-        // Kill the moment the daemon has taken the stop: while it drains the encoders and seals.
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !((try? String(contentsOfFile: marker, encoding: .utf8))?.contains("stopping") ?? false) { usleep(500) }
-        let caught = FileManager.default.fileExists(atPath: marker)
+        #expect(stopAndCatchSealing(d), "the stop was never seen being sealed")
         d.kill9()
         try d.launch()
         let status = try d.send(.status)
@@ -235,7 +242,22 @@ import TestSupport
         #expect(try d.verify(folder).status == 0)
         let reason = try ManifestFacts(folder: folder).reason
         #expect(reason == "interrupted" || reason == "stopped", "reason \(reason ?? "none")")
-        print("kill while stopping: caught in the stopping state \(caught), session closed as \(reason ?? "none")")
+        print("kill while stopping: session closed as \(reason ?? "none")")
+    }
+
+    /// SIGTERM while a stop is being sealed: the daemon waits for that seal before it exits, so the
+    /// session ends `stopped` and whole, not cut off as interrupted.
+    @Test func aSigtermWhileStoppingWaitsForTheSeal() throws {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: "K-4", participants: [])).ok)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(stopAndCatchSealing(d), "the stop was never seen being sealed")
+        d.terminate()  // SIGTERM, then waits for the exit
+        let folder = try #require(d.sessionFolders.first)
+        #expect(try ManifestFacts(folder: folder).reason == "stopped")
+        #expect(try d.verify(folder).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: d.spool + "/current.json"))
     }
 
     /// The bar: SIGKILL at 20 random moments; each interrupted session verifies, says interrupted,
