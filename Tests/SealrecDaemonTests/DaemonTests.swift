@@ -210,28 +210,28 @@ import TestSupport
         #expect(first.contains(#""case_number":"K-2""#) && first.contains("witness=Y"), "\(first)")
     }
 
-    /// Sends stop from another thread and returns the moment the daemon has taken it (the spool
-    /// marker says `stopping`): it is then draining the encoders and sealing. False if never seen.
-    private func stopAndCatchSealing(_ d: DaemonHarness) -> Bool {
+    /// Records 1.5 s, then sends stop from another thread and returns the moment the daemon has
+    /// taken it (the spool marker says `stopping`): it is then draining the encoders and sealing.
+    private func daemonCaughtSealing() throws -> DaemonHarness {
+        let d = try DaemonHarness()
+        try d.launch()
+        #expect(try d.send(.start(caseNumber: "K-3", participants: [])).ok)
+        Thread.sleep(forTimeInterval: 1.5)
         let marker = d.spool + "/current.json"
         let socket = d.socket
         Thread { _ = try? ControlClient.send(.stop, socket: socket) }.start()
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if (try? String(contentsOfFile: marker, encoding: .utf8))?.contains("stopping") == true { return true }
+            if (try? String(contentsOfFile: marker, encoding: .utf8))?.contains("stopping") == true { return d }
             usleep(500)
         }
-        return false
+        throw ControlError("the stop was never seen being sealed")
     }
 
     /// Killed while sealing a stopped session: the session is closed (as interrupted, or stopped
     /// if its seal got through first), and the room stays idle: recording is not brought back.
     @Test func aKillWhileStoppingDoesNotResumeRecording() throws {
-        let d = try DaemonHarness()
-        try d.launch()
-        #expect(try d.send(.start(caseNumber: "K-3", participants: [])).ok)
-        Thread.sleep(forTimeInterval: 1.5)
-        #expect(stopAndCatchSealing(d), "the stop was never seen being sealed")
+        let d = try daemonCaughtSealing()
         d.kill9()
         try d.launch()
         let status = try d.send(.status)
@@ -248,11 +248,7 @@ import TestSupport
     /// SIGTERM while a stop is being sealed: the daemon waits for that seal before it exits, so the
     /// session ends `stopped` and whole, not cut off as interrupted.
     @Test func aSigtermWhileStoppingWaitsForTheSeal() throws {
-        let d = try DaemonHarness()
-        try d.launch()
-        #expect(try d.send(.start(caseNumber: "K-4", participants: [])).ok)
-        Thread.sleep(forTimeInterval: 1.5)
-        #expect(stopAndCatchSealing(d), "the stop was never seen being sealed")
+        let d = try daemonCaughtSealing()
         d.terminate()  // SIGTERM, then waits for the exit
         let folder = try #require(d.sessionFolders.first)
         #expect(try ManifestFacts(folder: folder).reason == "stopped")
