@@ -174,13 +174,10 @@ public final class RoomController: @unchecked Sendable {
     /// stop request, a full disk, a session that ended by itself), so the daemon never exits
     /// mid-seal. Returns the sealed session's reply when this call did the sealing.
     public func shutdown() -> ControlReply? {
-        var sealed: ControlReply?
-        if currentState == .recording {
-            let r = stop(reason: .stopped)
-            if r.session != nil { sealed = r }  // else another stop took it first: wait for that one
-        }
+        // Refused (no session in the reply) when nothing records or another stop took it first.
+        let r = stop(reason: .stopped)
         while currentState == .stopping { Thread.sleep(forTimeInterval: 0.02) }
-        return sealed
+        return r.session != nil ? r : nil
     }
 
     /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.

@@ -140,10 +140,12 @@ final class SegmentMuxer: @unchecked Sendable {
             closed.append(segment)
         }
         let indices = open.keys.sorted()
-        // A segment whose own writes did not fail still holds its current fragment in the
-        // muxer's memory: write it out (it may fail too, on a full disk) before cutting back.
-        for index in indices where open[index]?.file.failed == false { try? open[index]?.writer.finish() }
-        for index in indices { open[index]?.file.abandon() }
+        for s in open.values {
+            // A segment whose own writes did not fail still holds its current fragment in the
+            // muxer's memory: write it out (it may fail too, on a full disk) before cutting back.
+            if !s.file.failed { try? s.writer.finish() }
+            s.file.abandon()
+        }
         open = [:]
         let anchor = timeline.utcAnchor ?? Date()
         for index in indices {
