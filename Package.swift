@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Untrusted text made safe to print: the one escaping rule for terminals and the journal.
+        .target(name: "SealrecFormat"),
+
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
         .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
         .target(name: "SealrecCrypto", dependencies: ["COpenSSL"]),
@@ -31,26 +34,27 @@ let package = Package(
         // The recording pipeline: sources -> encoders -> segment muxer.
         .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto", "SealrecDevices"]),
         // Manifest, sealing and verification.
-        .target(name: "SealrecSeal", dependencies: ["SealrecCrypto"], exclude: ["MANIFEST.md"]),
+        .target(name: "SealrecSeal", dependencies: ["SealrecFormat", "SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
         // Central storage: S3-compatible object stores and folders, and the persistent upload queue.
-        .target(name: "SealrecStore", dependencies: ["SealrecCrypto", "CCurl", "CSystem"]),
+        .target(name: "SealrecStore", dependencies: ["SealrecFormat", "SealrecCrypto", "CCurl", "CSystem"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
         .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
-        .target(name: "SealrecDaemon", dependencies: ["SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
+        .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
         // Access codes, QR codes and grants: who may fetch which session.
-        .target(name: "SealrecAccess", dependencies: ["SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
+        .target(name: "SealrecAccess", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecFormat", "SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
+        .testTarget(name: "SealrecFormatTests", dependencies: ["SealrecFormat"]),
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
