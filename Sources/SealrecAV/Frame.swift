@@ -1,7 +1,9 @@
 import CFFmpeg
 
 /// One decoded picture or block of audio samples. Owns its AVFrame.
-/// `@unchecked Sendable`: a frame is handed from one stage's thread to the next and never shared.
+/// `@unchecked Sendable`: a frame is handed from one stage's thread to the next. A camera's frame
+/// that goes to two stages (its encoder and the compositor) is read by both: a stage that sets
+/// properties on it (pts, picture type) takes its own `reference()` first.
 public final class Frame: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<AVFrame>
 
@@ -13,6 +15,14 @@ public final class Frame: @unchecked Sendable {
     deinit {
         var p: UnsafeMutablePointer<AVFrame>? = pointer
         av_frame_free(&p)
+    }
+
+    /// A new frame sharing this one's buffers (reference-counted, read-only) with its own
+    /// properties: setting its pts cannot race with another stage reading this frame's.
+    public func reference() throws(AVError) -> Frame {
+        let f = Frame()
+        try check(av_frame_ref(f.pointer, pointer), "av_frame_ref")
+        return f
     }
 
     /// A picture with its own buffers.

@@ -109,6 +109,9 @@ final class VideoEncodeStage: EncodeStage, @unchecked Sendable {
                                     outputWidth: encoderWidth, outputHeight: encoderHeight, outputFormat: encoder.pixelFormat)
             }
             frame = try scaler!.scale(frame)
+        } else {
+            // The camera's frame may also be on its way to the compositor: stamp a reference, not it.
+            frame = try frame.reference()
         }
         frame.pts = slot
         let segment = clock.index(of: slot, timeBase: encoder.timeBase)
