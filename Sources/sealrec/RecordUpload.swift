@@ -11,7 +11,8 @@ final class RecordUpload: @unchecked Sendable {
     private let spool: String
     private let stopped = NSCondition()
     private var stopping = false
-    private var poller: Thread?
+    /// Set by the poller as it leaves, under `stopped`: what it wrote is then visible to `finish`.
+    private var pollerDone = true
     private var lastPollError: String?
 
     init(store location: String, spool: String?, folder: String) throws {
@@ -23,6 +24,7 @@ final class RecordUpload: @unchecked Sendable {
 
     func start() {
         queue.start()
+        pollerDone = false
         let thread = Thread { [self] in
             stopped.lock()
             while !stopping {
@@ -31,10 +33,11 @@ final class RecordUpload: @unchecked Sendable {
                 stopped.lock()
                 _ = stopped.wait(until: Date().addingTimeInterval(0.25))
             }
+            pollerDone = true
+            stopped.broadcast()
             stopped.unlock()
         }
         thread.name = "upload-follower"
-        poller = thread
         thread.start()
     }
 
@@ -43,8 +46,8 @@ final class RecordUpload: @unchecked Sendable {
         stopped.lock()
         stopping = true
         stopped.broadcast()
+        while !pollerDone { stopped.wait() }
         stopped.unlock()
-        while poller?.isFinished == false { Thread.sleep(forTimeInterval: 0.01) }
         poll()
         let done = queue.waitUntilEmpty(timeout: timeout)
         queue.stop()
