@@ -1,4 +1,5 @@
 import Foundation
+import SealrecAccess
 import SealrecSeal
 import SealrecStore
 
@@ -55,7 +56,7 @@ func verifyFromStore(_ location: String, trustedKeys: [TrustedKey], json: Bool) 
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try StoreLocation.open(location)
-        let fetched = try SessionFetcher.fetch(from: store, into: scratch)
+        let fetched = try SessionFetcher.fetch(from: store, into: scratch, limits: .manifestFormat)
         FileHandle.standardError.write(Data("sealrec: fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)\n".utf8))
     } catch {
         Output.error("cannot fetch the session from the store: \(error)")
