@@ -30,7 +30,7 @@ func runUpload(_ args: [String]) -> Int32 {
         let store = try StoreLocation.open(try parsed.required("--to"))
         let queue = try UploadQueue(spool: spool, store: store, options: options) { Output.error($0) }
         let summary = try SessionUpload.enqueue(folder: folder, into: queue)
-        print("queued \(summary.segments) segments and \(summary.entries) manifest entries of \(summary.layout.root)\(summary.closed ? "" : " (session not closed)")")
+        print("queued \(summary.segments) segments and \(summary.entries) manifest entries of \(safe(summary.layout.root))\(summary.closed ? "" : " (session not closed)")")
         let started = Date()
         queue.start()
         let done = queue.waitUntilEmpty(timeout: wait)
@@ -57,7 +57,7 @@ func verifyFromStore(_ location: String, trustedKeys: [TrustedKey], json: Bool) 
                                                 attributes: [.posixPermissions: 0o700])
         let store = try StoreLocation.open(location)
         let fetched = try SessionFetcher.fetch(from: store, into: scratch, limits: .manifestFormat)
-        FileHandle.standardError.write(Data("sealrec: fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)\n".utf8))
+        Output.error("fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)")
     } catch {
         Output.error("cannot fetch the session from the store: \(error)")
         return 1
