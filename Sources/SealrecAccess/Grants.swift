@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecSeal
 
 /// The QR payload: `sealrec://fetch/SESSION_ID?code=CODE&chain=HASH`, where CODE is the typed code
@@ -109,6 +110,10 @@ public struct GrantService: Sendable {
                      now: Date = Date()) throws -> (code: AccessCode, uri: AccessURI, grant: GrantInfo) {
         guard !grantee.trimmingCharacters(in: .whitespaces).isEmpty, grantee.count <= 200 else { throw GrantStoreError("--to needs the reviewer's name (1 to 200 characters)") }
         guard validFor > 0 else { throw GrantStoreError("--expires must be in the future") }
+        // Names end up on reviewers' terminals and in the journal: text only, no control characters.
+        for (flag, value) in [("--to", grantee), ("--role", role)] where !value.unicodeScalars.allSatisfy(SafeText.isPrintable) {
+            throw GrantStoreError("\(flag) has control or invisible characters; give plain text")
+        }
         let manifest = try store.manifest(ofSession: sessionID)
         let chain = try ChainHead.of(manifest: manifest)
         let roomID = (try? JSONSerialization.jsonObject(with: Data(manifest.split(separator: 10).first ?? [])) as? [String: Any])?["room_id"] as? String ?? ""
@@ -157,6 +162,7 @@ public struct GrantService: Sendable {
     }
 
     public func revoke(code: AccessCode, reason: String, key: RoomKey, now: Date = Date()) throws -> GrantInfo {
+        guard reason.unicodeScalars.allSatisfy(SafeText.isPrintable) else { throw GrantStoreError("--reason has control or invisible characters; give plain text") }
         let id = code.grantID
         let g = try grant(id: id, trusted: [key.publicKey])
         if try revocation(id: id, trusted: [key.publicKey]) != nil { throw GrantStoreError("this code is already revoked") }
