@@ -26,7 +26,8 @@ enum DevicesCommand {
             }
             return 0
         } catch {
-            Output.error("\(error)\nusage: \(usage)")
+            Output.error("\(error)")
+            Output.raw("usage: \(usage)")
             return 2
         }
     }
