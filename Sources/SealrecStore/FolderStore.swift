@@ -25,7 +25,12 @@ public struct FolderStore: ObjectStore {
         let temporary = "\(folder)/.\((target as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { unlink(temporary) }
         let source = try FolderStore.storeError(file) { () throws(UntrustedFileError) in try UntrustedFile(file) }
-        let (copied, count) = try FolderCopy.copy(from: source, key: file, to: temporary, limit: length, limiter: limiter)
+        let copied: Digest, count: Int64
+        do { (copied, count) = try FolderCopy.copy(from: source, key: file, to: temporary, limit: length, limiter: limiter) } catch {
+            // Our own file grew after it was sealed: a local problem, not the store's.
+            if case .unsafeObject = error { throw .localFile(path: file, detail: "is longer than its recorded \(length) bytes") }
+            throw error
+        }
         guard count == length else { throw .localFile(path: file, detail: "has \(count) bytes, expected \(length)") }
         guard copied == sha256 else {
             throw .checksumMismatch(key: key, expected: sha256.hex, actual: "\(copied.hex) (bytes read from \(file))")
