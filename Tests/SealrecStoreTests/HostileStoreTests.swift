@@ -72,6 +72,19 @@ import TestSupport
         }
     }
 
+    @Test func listingDoesNotWalkIntoLinkedFolders() throws {
+        let scratch = Scratch("list-links")
+        defer { scratch.remove() }
+        let root = scratch.file("store")
+        try FileManager.default.createDirectory(atPath: root + "/room/s1", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.file("elsewhere"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: scratch.file("elsewhere/secret.bin"), contents: Data([1]))
+        FileManager.default.createFile(atPath: root + "/room/s1/seg-00000.mp4", contents: Data([2]))
+        try FileManager.default.createSymbolicLink(atPath: root + "/room/s2", withDestinationPath: scratch.file("elsewhere"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/room/s1/loop", withDestinationPath: root + "/room")
+        #expect(try FolderStore(root: root).list(prefix: "") == ["room/s1/seg-00000.mp4"])
+    }
+
     @Test func aSegmentLongerThanItsManifestSaysStopsOneBytePastThatLength() throws {
         let fixture = try SessionFixture(segments: 3, bytesEach: 10_000)
         defer { fixture.remove() }
