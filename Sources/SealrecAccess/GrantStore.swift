@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSeal
 import SealrecStore
 
 /// What access codes need from the central store. Objects are written once and never replaced
@@ -34,11 +35,16 @@ public struct ObjectGrantStore: GrantStore {
     public init(store: any ObjectStore) { self.store = store }
     public var name: String { store.description }
 
-    public func read(_ key: String) throws -> Data? {
+    /// Grants, revocations and access-log entries are a few hundred bytes; more is not read.
+    public static let recordBytes: Int64 = 64 * 1024
+
+    public func read(_ key: String) throws -> Data? { try read(key, maxBytes: Self.recordBytes) }
+
+    func read(_ key: String, maxBytes: Int64) throws -> Data? {
         guard try store.head(key: key) != nil else { return nil }
         let temp = NSTemporaryDirectory() + "sealrec-get-\(UUID().uuidString)"
         defer { unlink(temp) }
-        try store.get(key: key, to: temp)
+        try store.get(key: key, to: temp, maxBytes: maxBytes)
         return try Data(contentsOf: URL(fileURLWithPath: temp))
     }
 
@@ -64,15 +70,26 @@ public struct ObjectGrantStore: GrantStore {
 
     public func manifest(ofSession id: String) throws -> Data {
         let session = PrefixedStore(store, prefix: try sessionPrefix(id))
-        if let whole = try ObjectGrantStore(store: session).read("manifest.jsonl") { return whole }
+        let limits = SessionFetcher.Limits.manifestFormat
+        if let whole = try ObjectGrantStore(store: session).read("manifest.jsonl", maxBytes: limits.manifestBytes) { return whole }
         // Still recording, or not yet closed in the store: join the per-entry objects.
         var joined = Data()
-        for key in try session.list(prefix: SessionLayout.entryFolder) { joined += try ObjectGrantStore(store: session).read(key) ?? Data() }
+        for key in try session.list(prefix: SessionLayout.entryFolder) {
+            joined += try ObjectGrantStore(store: session).read(key, maxBytes: limits.entryBytes) ?? Data()
+            guard Int64(joined.count) <= limits.manifestBytes else { throw GrantStoreError("the manifest of session \(id) in the store is over \(limits.manifestBytes) bytes") }
+        }
         return joined
     }
 
     public func downloadSession(_ id: String, into folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = try SessionFetcher.fetch(from: PrefixedStore(store, prefix: try sessionPrefix(id)), into: folder)
+        _ = try SessionFetcher.fetch(from: PrefixedStore(store, prefix: try sessionPrefix(id)), into: folder, limits: .manifestFormat)
     }
+}
+
+extension SessionFetcher.Limits {
+    /// The manifest format's own limits (MANIFEST.md); a key copy is at most what a key file may be.
+    public static let manifestFormat = SessionFetcher.Limits(
+        manifestBytes: ManifestFormat.maxManifestBytes, entryBytes: Int64(ManifestFormat.maxLineBytes) + 1,
+        keyBytes: 64 * 1024, otherBytes: ManifestFormat.maxManifestBytes)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecSeal
 
 /// The QR payload: `sealrec://fetch/SESSION_ID?code=CODE&chain=HASH`, where CODE is the typed code
@@ -64,6 +65,8 @@ public enum AccessFailure: Error, Equatable, CustomStringConvertible {
     case chainMismatch(expected: String, found: String)
     case verificationFailed(String)
     case store(String)
+    /// The destination folder could not be prepared or the verified session not moved into it.
+    case destination(String)
 
     public var description: String {
         switch self {
@@ -76,6 +79,7 @@ public enum AccessFailure: Error, Equatable, CustomStringConvertible {
         case let .chainMismatch(e, f): return "the recording in the store does not match the QR's chain hash (paper \(e), store \(f)): it was replaced or altered"
         case .verificationFailed(let m): return "verification failed:\n\(m)"
         case .store(let m): return "store: \(m)"
+        case .destination(let m): return m
         }
     }
 
@@ -90,6 +94,7 @@ public enum AccessFailure: Error, Equatable, CustomStringConvertible {
         case .chainMismatch: return "chain_mismatch"
         case .verificationFailed: return "verification_failed"
         case .store: return "store_error"
+        case .destination: return "destination_error"
         }
     }
 }
@@ -105,6 +110,10 @@ public struct GrantService: Sendable {
                      now: Date = Date()) throws -> (code: AccessCode, uri: AccessURI, grant: GrantInfo) {
         guard !grantee.trimmingCharacters(in: .whitespaces).isEmpty, grantee.count <= 200 else { throw GrantStoreError("--to needs the reviewer's name (1 to 200 characters)") }
         guard validFor > 0 else { throw GrantStoreError("--expires must be in the future") }
+        // Names end up on reviewers' terminals and in the journal: text only, no control characters.
+        for (flag, value) in [("--to", grantee), ("--role", role)] where !value.unicodeScalars.allSatisfy(SafeText.isPrintable) {
+            throw GrantStoreError("\(flag) has control or invisible characters; give plain text")
+        }
         let manifest = try store.manifest(ofSession: sessionID)
         let chain = try ChainHead.of(manifest: manifest)
         let roomID = (try? JSONSerialization.jsonObject(with: Data(manifest.split(separator: 10).first ?? [])) as? [String: Any])?["room_id"] as? String ?? ""
@@ -153,6 +162,7 @@ public struct GrantService: Sendable {
     }
 
     public func revoke(code: AccessCode, reason: String, key: RoomKey, now: Date = Date()) throws -> GrantInfo {
+        guard reason.unicodeScalars.allSatisfy(SafeText.isPrintable) else { throw GrantStoreError("--reason has control or invisible characters; give plain text") }
         let id = code.grantID
         let g = try grant(id: id, trusted: [key.publicKey])
         if try revocation(id: id, trusted: [key.publicKey]) != nil { throw GrantStoreError("this code is already revoked") }
@@ -187,8 +197,9 @@ public struct GrantService: Sendable {
     public struct Fetched: Sendable { public let grant: GrantInfo; public let report: VerificationReport }
 
     /// Uses a code (typed, or the QR's URI): checks it offline, finds and checks the grant, downloads
-    /// the session, verifies it fully and against the paper's chain hash. Every attempt that gets as
-    /// far as the store is written to the session's access log.
+    /// the session into a private folder (0700) beside `folder`, verifies it fully and against the
+    /// paper's chain hash, and only then renames it to `folder`; a refused fetch leaves `folder` as it
+    /// was. Every attempt that gets as far as the store is written to the session's access log.
     public func fetch(_ input: String, into folder: String, trusted: [RoomPublicKey], now: Date = Date()) throws -> Fetched {
         let uri = AccessURI.parse(input)
         let code: AccessCode
@@ -203,12 +214,18 @@ public struct GrantService: Sendable {
             }
             if g.expires <= now { throw AccessFailure.expired(g.expires) }
             if let (at, reason) = try revocation(id: id, trusted: trusted) { throw AccessFailure.revoked(at, reason) }
-            do { try store.downloadSession(g.sessionID, into: folder) } catch { throw AccessFailure.store("\(error)") }
-            let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trusted: trusted)
+            // Downloaded and verified in a private folder beside `folder`, which appears only once verified.
+            let staging: StagingFolder
+            do { staging = try StagingFolder(beside: folder) } catch { throw AccessFailure.destination("\(error)") }
+            defer { staging.remove() }
+            do { try store.downloadSession(g.sessionID, into: staging.path) } catch { throw AccessFailure.store("\(error)") }
+            var report = Verifier.verify(folder: URL(fileURLWithPath: staging.path), trusted: trusted)
+            report.folder = folder
             guard report.verdict == .verified else { throw AccessFailure.verificationFailed(report.text()) }
-            let found = try ChainHead.of(manifest: try Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.jsonl")))
+            let found = try ChainHead.of(manifest: try Data(contentsOf: URL(fileURLWithPath: staging.path + "/manifest.jsonl")))
             let expected = uri?.chainHash ?? g.chainHash
             guard found == expected, found == g.chainHash else { throw AccessFailure.chainMismatch(expected: expected, found: found) }
+            do { try staging.moveIntoPlace() } catch { throw AccessFailure.destination("\(error)") }
             try log(session: g.sessionID, id: id, grant: g, result: "ok", detail: "verified", now: now)
             return Fetched(grant: g, report: report)
         } catch let failure as AccessFailure {

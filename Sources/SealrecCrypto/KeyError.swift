@@ -10,6 +10,8 @@ public enum KeyError: Error, CustomStringConvertible, Sendable {
     case unreadablePEM(path: String, expected: String, reason: String)
     case notEd25519(path: String)
     case tooLarge(path: String, bytes: Int64)
+    /// A symbolic link, FIFO, device or directory where a key file was expected.
+    case unsafeFile(UntrustedFileError)
     case crypto(CryptoError)
 
     public var description: String {
@@ -22,6 +24,7 @@ public enum KeyError: Error, CustomStringConvertible, Sendable {
         case let .unreadablePEM(path, expected, reason): return "\(path): not a \(expected) PEM file (\(reason))"
         case let .notEd25519(path): return "\(path): key is not an Ed25519 key"
         case let .tooLarge(path, bytes): return "\(path): \(bytes) bytes is too large for a key file"
+        case let .unsafeFile(error): return error.description
         case let .crypto(error): return error.description
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecCrypto
 
 /// An S3 access key pair, read from a file only the daemon may read.
 ///
@@ -13,24 +14,32 @@ public struct Credentials: Sendable {
         self.secretAccessKey = secretAccessKey
     }
 
+    /// A credentials file is a few lines; more is not read.
+    static let maxBytes: Int64 = 64 * 1024
+
     public static func load(from path: String) throws(StoreError) -> Credentials {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw .credentialsFile(path: path, detail: String(cString: strerror(errno)))
+        // One descriptor for the mode check and the read; no link followed, no FIFO waited on.
+        let file: UntrustedFile
+        do { file = try UntrustedFile(path) } catch {
+            if case .file(let e) = error { throw .credentialsFile(path: path, detail: String(cString: strerror(e.code))) }
+            throw .credentialsFile(path: path, detail: "\(error)")
         }
         // A secret others can read is no longer a secret: refuse rather than use it.
-        guard info.st_mode & 0o077 == 0 else {
-            throw .credentialsFile(path: path, detail: "readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        guard file.mode & 0o077 == 0 else {
+            throw .credentialsFile(path: path, detail: "readable by group or others (mode \(String(file.mode & 0o777, radix: 8))); chmod 600 it")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        let bytes: [UInt8]
+        do { bytes = try file.readAll(limit: maxBytes) } catch { throw .credentialsFile(path: path, detail: "\(error)") }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .credentialsFile(path: path, detail: "cannot read it as UTF-8 text")
         }
         var values: [String: String] = [:]
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") || line.hasPrefix("[") { continue }
+            // The line is not quoted: it may hold the secret itself.
             guard let eq = line.firstIndex(of: "=") else {
-                throw .credentialsFile(path: path, detail: "line '\(line.prefix(40))' is not KEY = VALUE")
+                throw .credentialsFile(path: path, detail: "line \(number + 1) is not KEY = VALUE")
             }
             values[line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()] =
                 line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)

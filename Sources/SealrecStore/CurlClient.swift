@@ -25,7 +25,8 @@ final class CurlClient: @unchecked Sendable {
     /// Performs the request. Transport failures throw (`unreachable`, `tls`, `localFile`); any HTTP
     /// status is returned for the caller to judge.
     func perform(_ request: HTTPRequest, endpoint: String) throws(StoreError) -> HTTPResponse {
-        let context = try TransferContext(body: request.body, downloadPath: request.downloadPath, limiter: request.limiter)
+        let context = try TransferContext(body: request.body, downloadPath: request.downloadPath, limiter: request.limiter,
+                                         maxDownloadBytes: request.maxDownloadBytes)
         let handle = borrow()
         var headerList: UnsafeMutablePointer<curl_slist>?
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)

@@ -24,7 +24,14 @@ public struct FolderStore: ObjectStore {
         }
         let temporary = "\(folder)/.\((target as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { unlink(temporary) }
-        let copied = try FolderCopy.copy(from: file, to: temporary, length: length, limiter: limiter)
+        let source = try FolderStore.storeError(file) { () throws(UntrustedFileError) in try UntrustedFile(file) }
+        let copied: Digest, count: Int64
+        do { (copied, count) = try FolderCopy.copy(from: source, key: file, to: temporary, limit: length, limiter: limiter) } catch {
+            // Our own file grew after it was sealed: a local problem, not the store's.
+            if case .unsafeObject = error { throw .localFile(path: file, detail: "is longer than its recorded \(length) bytes") }
+            throw error
+        }
+        guard count == length else { throw .localFile(path: file, detail: "has \(count) bytes, expected \(length)") }
         guard copied == sha256 else {
             throw .checksumMismatch(key: key, expected: sha256.hex, actual: "\(copied.hex) (bytes read from \(file))")
         }
@@ -44,23 +51,17 @@ public struct FolderStore: ObjectStore {
     }
 
     public func head(key: String) throws(StoreError) -> ObjectInfo? {
-        let target = try path(for: key)
-        var info = stat()
-        guard stat(target, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw .localFile(path: target, detail: "stat: \(String(cString: strerror(errno)))")
-        }
-        let digests = try FileDigests.compute(path: target, length: Int64(info.st_size), md5: false)
-        return ObjectInfo(key: key, length: Int64(info.st_size), sha256: digests.sha256)
+        guard let file = try openObject(key) else { return nil }
+        let hasher = SHA256Hasher()
+        try Self.storeError(key) { () throws(UntrustedFileError) in try file.read(limit: file.size) { hasher.update($0) } }
+        return ObjectInfo(key: key, length: file.size, sha256: hasher.finalize())
     }
 
     @discardableResult
-    public func get(key: String, to destination: String) throws(StoreError) -> ObjectInfo {
-        let source = try path(for: key)
-        var info = stat()
-        guard stat(source, &info) == 0 else { throw .notFound(key: key) }
-        let digest = try FolderCopy.copy(from: source, to: destination, length: Int64(info.st_size))
-        return ObjectInfo(key: key, length: Int64(info.st_size), sha256: digest)
+    public func get(key: String, to destination: String, maxBytes: Int64) throws(StoreError) -> ObjectInfo {
+        guard let file = try openObject(key) else { throw .notFound(key: key) }
+        let (digest, length) = try FolderCopy.copy(from: file, key: key, to: destination, limit: maxBytes)
+        return ObjectInfo(key: key, length: length, sha256: digest)
     }
 
     public func list(prefix: String) throws(StoreError) -> [String] {
@@ -92,46 +93,96 @@ public struct FolderStore: ObjectStore {
 
     /// Keys are relative paths of plain names: nothing may climb out of the root.
     private func path(for key: String) throws(StoreError) -> String {
+        _ = try Self.parts(of: key)
+        return root + "/" + key
+    }
+
+    private static func parts(of key: String) throws(StoreError) -> [String] {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         guard !key.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".") }) else {
             throw .invalidLocation("key '\(key)' is not a relative path of plain names")
         }
-        return root + "/" + key
+        return parts.map(String.init)
+    }
+
+    /// The object under `key` opened for reading, or nil when there is none. Neither the folders on
+    /// the way nor the object may be a symbolic link (a stored ROOM/SESSION or segment pointing at
+    /// /dev/zero, a FIFO or a file outside the store), and the object must be a regular file.
+    private func openObject(_ key: String) throws(StoreError) -> UntrustedFile? {
+        let parts = try Self.parts(of: key)
+        var folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .localFile(path: root, detail: "open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(folder) }
+        for (index, part) in parts.dropLast().enumerated() {
+            let next = openat(folder, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let code = errno
+            guard next >= 0 else {
+                if code == ENOENT { return nil }
+                let shown = parts.prefix(index + 1).joined(separator: "/")
+                if code == ELOOP || code == ENOTDIR {
+                    throw .unsafeObject(key: key, detail: "\(shown) is a symbolic link or not a folder; refused (links are not followed)")
+                }
+                throw .localFile(path: root + "/" + shown, detail: "open: \(String(cString: strerror(code)))")
+            }
+            close(folder)
+            folder = next
+        }
+        do {
+            return try UntrustedFile(parts[parts.count - 1], in: folder, path: root + "/" + key)
+        } catch {
+            if case .file(let e) = error, e.code == ENOENT { return nil }
+            throw Self.storeError(key, error)
+        }
+    }
+
+    static func storeError(_ key: String, _ error: UntrustedFileError) -> StoreError {
+        switch error {
+        case let .file(e): .localFile(path: e.path, detail: "\(e.operation): \(String(cString: strerror(e.code)))")
+        case .symbolicLink: .unsafeObject(key: key, detail: "is a symbolic link; refused (links are not followed)")
+        case let .notRegular(_, kind): .unsafeObject(key: key, detail: "is \(kind), not a regular file; refused")
+        case let .tooLong(_, limit): .unsafeObject(key: key, detail: "holds more than the \(limit) bytes expected; copying stopped there")
+        }
+    }
+
+    static func storeError<T>(_ key: String, _ body: () throws(UntrustedFileError) -> T) throws(StoreError) -> T {
+        do { return try body() } catch { throw storeError(key, error) }
     }
 }
 
-/// Copies a file into a new file, hashing the bytes as they are written, and fsyncs it.
+/// Copies a file into a new file, hashing the bytes as they are written, and fsyncs it; never more
+/// than `limit` bytes (one more byte is an error naming the object).
 enum FolderCopy {
-    static func copy(from source: String, to destination: String, length: Int64, limiter: BandwidthLimiter? = nil) throws(StoreError) -> Digest {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw .localFile(path: source, detail: "open: \(String(cString: strerror(errno)))") }
-        defer { close(input) }
+    static func copy(from input: UntrustedFile, key: String, to destination: String, limit: Int64,
+                     limiter: BandwidthLimiter? = nil) throws(StoreError) -> (Digest, Int64) {
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw .localFile(path: destination, detail: "create: \(String(cString: strerror(errno)))") }
         defer { close(output) }
         let hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: limiter?.chunk ?? 1 << 20)
         var copied: Int64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw .localFile(path: source, detail: "read: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            limiter?.take(n)
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
-                if w < 0 && errno == EINTR { continue }
-                guard w > 0 else { throw .localFile(path: destination, detail: "write: \(String(cString: strerror(errno)))") }
-                written += w
+        var writeError: StoreError?
+        do {
+            try input.read(limit: limit, chunk: limiter?.chunk ?? 1 << 20) { (chunk) throws(UntrustedFileError) in
+                limiter?.take(chunk.count)
+                var written = 0
+                while written < chunk.count {
+                    let w = write(output, chunk.baseAddress! + written, chunk.count - written)
+                    if w < 0 && errno == EINTR { continue }
+                    guard w > 0 else {
+                        writeError = .localFile(path: destination, detail: "write: \(String(cString: strerror(errno)))")
+                        throw .file(FileError(path: destination, operation: "write"))
+                    }
+                    written += w
+                }
+                hasher.update(chunk)
+                copied += Int64(chunk.count)
             }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            copied += Int64(n)
-        }
-        guard copied == length else {
-            throw .localFile(path: source, detail: "has \(copied) bytes, expected \(length)")
+        } catch {
+            throw writeError ?? FolderStore.storeError(key, error)
         }
         guard fsync(output) == 0 else { throw .localFile(path: destination, detail: "fsync: \(String(cString: strerror(errno)))") }
-        return hasher.finalize()
+        return (hasher.finalize(), copied)
     }
 }

@@ -17,6 +17,8 @@ struct HTTPRequest {
     var limiter: BandwidthLimiter?
     /// Where the response body goes: memory (small XML answers) or a new file (downloads).
     var downloadPath: String?
+    /// The most bytes the download may have; one more aborts the transfer (`unsafeObject`).
+    var maxDownloadBytes: Int64 = .max
 }
 
 struct HTTPResponse {

@@ -30,9 +30,10 @@ public protocol ObjectStore: Sendable, CustomStringConvertible {
     func head(key: String) throws(StoreError) -> ObjectInfo?
 
     /// Downloads `key` into a new file at `path`, hashing while it streams; returns length and SHA-256
-    /// of the bytes actually written.
+    /// of the bytes actually written. An object longer than `maxBytes` is an error (`unsafeObject`)
+    /// once one byte more has arrived: a hostile store cannot fill the disk through an endless object.
     @discardableResult
-    func get(key: String, to path: String) throws(StoreError) -> ObjectInfo
+    func get(key: String, to path: String, maxBytes: Int64) throws(StoreError) -> ObjectInfo
 
     /// Every key starting with `prefix`, sorted.
     func list(prefix: String) throws(StoreError) -> [String]

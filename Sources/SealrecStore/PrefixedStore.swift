@@ -17,7 +17,9 @@ public struct PrefixedStore: ObjectStore {
         try base.put(file: file, key: prefix + key, sha256: sha256, length: length, limiter: limiter)
     }
     public func head(key: String) throws(StoreError) -> ObjectInfo? { try base.head(key: prefix + key) }
-    public func get(key: String, to path: String) throws(StoreError) -> ObjectInfo { try base.get(key: prefix + key, to: path) }
+    public func get(key: String, to path: String, maxBytes: Int64) throws(StoreError) -> ObjectInfo {
+        try base.get(key: prefix + key, to: path, maxBytes: maxBytes)
+    }
     public func list(prefix p: String) throws(StoreError) -> [String] {
         try base.list(prefix: prefix + p).map { String($0.dropFirst(prefix.count)) }
     }

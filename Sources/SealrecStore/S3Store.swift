@@ -53,12 +53,14 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     @discardableResult
-    public func get(key: String, to path: String) throws(StoreError) -> ObjectInfo {
+    public func get(key: String, to path: String, maxBytes: Int64) throws(StoreError) -> ObjectInfo {
         let response: HTTPResponse
         do {
-            response = try send("GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], downloadPath: path)
+            response = try send("GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], downloadPath: path,
+                                maxDownloadBytes: maxBytes)
         } catch {
             unlink(path)
+            if case let .unsafeObject(_, detail) = error { throw .unsafeObject(key: key, detail: detail) }
             throw error
         }
         guard response.status == 200 else {
@@ -101,7 +103,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     /// Signs and performs one request. `key` nil addresses the bucket itself.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: HTTPRequest.Body = .empty, payloadHash: String = SignatureV4.emptyPayload,
-              limiter: BandwidthLimiter? = nil, downloadPath: String? = nil) throws(StoreError) -> HTTPResponse {
+              limiter: BandwidthLimiter? = nil, downloadPath: String? = nil, maxDownloadBytes: Int64 = .max) throws(StoreError) -> HTTPResponse {
         // Read per request, so an operator's fix to the file takes effect without a restart.
         let credentials = try Credentials.load(from: config.credentialsFile)
         var path = "/" + SignatureV4.uriEncode(config.bucket, keepSlash: false)
@@ -112,7 +114,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let queryString = SignatureV4.canonicalQuery(query)
         let request = HTTPRequest(method: method, url: config.endpoint + path + (queryString.isEmpty ? "" : "?" + queryString),
                                   headers: signed, body: body, limiter: limiter,
-                                  downloadPath: downloadPath)
+                                  downloadPath: downloadPath, maxDownloadBytes: maxDownloadBytes)
         return try client.perform(request, endpoint: config.endpoint)
     }
 

@@ -1,8 +1,13 @@
 import Foundation
+import SealrecFormat
 
 /// Downloads one session from a store whose root is the session (`s3://BUCKET/ROOM/SESSION`,
 /// `file:///STORE/ROOM/SESSION`) into a folder `sealrec verify` accepts: every object streamed to
 /// disk and hashed on the way, the manifest reassembled from its per-entry objects.
+///
+/// The store is not trusted: the manifest comes first, within the format's size limits, and every
+/// segment is then copied only up to the length the manifest states for it (a longer or endless
+/// object fails the fetch at one byte past that length); other objects have fixed bounds.
 public enum SessionFetcher {
     public struct Summary: Sendable {
         public let files: Int
@@ -10,40 +15,79 @@ public enum SessionFetcher {
         public let manifestEntries: Int
     }
 
-    public static func fetch(from store: any ObjectStore, into folder: String) throws(StoreError) -> Summary {
+    /// The most bytes each kind of object may have.
+    public struct Limits: Sendable {
+        /// The whole manifest (and the sum of its entries).
+        public var manifestBytes: Int64
+        /// One manifest entry object: one line and its newline.
+        public var entryBytes: Int64
+        /// The public key copy.
+        public var keyBytes: Int64
+        /// Anything else the manifest does not state a length for (the playlist, stray files).
+        public var otherBytes: Int64
+
+        public init(manifestBytes: Int64, entryBytes: Int64, keyBytes: Int64, otherBytes: Int64) {
+            self.manifestBytes = manifestBytes
+            self.entryBytes = entryBytes
+            self.keyBytes = keyBytes
+            self.otherBytes = otherBytes
+        }
+    }
+
+    static let manifestName = "manifest.jsonl"
+    static let publicKeyName = "room.pub.pem"
+
+    public static func fetch(from store: any ObjectStore, into folder: String, limits: Limits) throws(StoreError) -> Summary {
         let keys = try store.list(prefix: "")
         guard !keys.isEmpty else { throw .notFound(key: "\(store.description) (no objects: wrong bucket, room or session?)") }
+        // A name no session holds (control characters, bidi overrides) is refused before anything
+        // lands on the reviewer's disk under it.
+        if let hostile = keys.first(where: { !$0.unicodeScalars.allSatisfy(SafeText.isPrintable) }) {
+            throw .unsafeObject(key: hostile, detail: "has a name with control or invisible characters; refused")
+        }
         var files = 0
         var bytes: Int64 = 0
         let entryKeys = keys.filter { $0.hasPrefix(SessionLayout.entryFolder) }
-        for key in keys where !key.hasPrefix(SessionLayout.entryFolder) && !key.contains("/") {
-            let target = folder + "/" + (key == "manifest.jsonl" && !entryKeys.isEmpty ? ".manifest-whole.jsonl" : key)
-            let got = try store.get(key: key, to: target)
-            files += 1
-            bytes += got.length
-        }
-        if !entryKeys.isEmpty {
-            let manifest = try joinEntries(entryKeys, from: store, folder: folder)
+        let manifest: Data
+        if entryKeys.isEmpty {
+            // No manifest at all: the files are still fetched (bounded) and the verifier says what is missing.
+            if keys.contains(manifestName) {
+                let got = try store.get(key: manifestName, to: folder + "/" + manifestName, maxBytes: limits.manifestBytes)
+                files += 1
+                bytes += got.length
+            }
+            manifest = FileManager.default.contents(atPath: folder + "/" + manifestName) ?? Data()
+        } else {
+            manifest = try joinEntries(entryKeys, from: store, folder: folder, limits: limits)
             bytes += Int64(manifest.count)
-            let whole = folder + "/.manifest-whole.jsonl"
-            // The closing snapshot must be exactly the entries joined; anything else is tampering or a bug.
-            if let snapshot = FileManager.default.contents(atPath: whole) {
+            if keys.contains(manifestName) {
+                // The closing snapshot must be exactly the entries joined; anything else is tampering or a bug.
+                let whole = folder + "/.manifest-whole.jsonl"
+                try store.get(key: manifestName, to: whole, maxBytes: Int64(manifest.count))
+                let snapshot = FileManager.default.contents(atPath: whole)
                 unlink(whole)
                 guard snapshot == manifest else {
-                    throw .checksumMismatch(key: "manifest.jsonl", expected: "the manifest entries joined in order",
-                                            actual: "a different whole-manifest object (\(snapshot.count) bytes)")
+                    throw .checksumMismatch(key: manifestName, expected: "the manifest entries joined in order",
+                                            actual: "a different whole-manifest object (\(snapshot?.count ?? 0) bytes)")
                 }
             }
-            guard FileManager.default.createFile(atPath: folder + "/manifest.jsonl", contents: manifest) else {
-                throw .localFile(path: folder + "/manifest.jsonl", detail: "cannot write the reassembled manifest")
+            guard FileManager.default.createFile(atPath: folder + "/" + manifestName, contents: manifest) else {
+                throw .localFile(path: folder + "/" + manifestName, detail: "cannot write the reassembled manifest")
             }
+        }
+        let stated = statedLengths(manifest)
+        for key in keys where !key.hasPrefix(SessionLayout.entryFolder) && !key.contains("/") && key != manifestName {
+            let limit = stated[key] ?? (key == publicKeyName ? limits.keyBytes : limits.otherBytes)
+            let got = try store.get(key: key, to: folder + "/" + key, maxBytes: limit)
+            files += 1
+            bytes += got.length
         }
         return Summary(files: files, bytes: bytes, manifestEntries: entryKeys.count)
     }
 
     /// Entries in seq order; a missing number stops the join there (the verifier then reports the
     /// manifest as not closed or a broken chain, which is the truth about what the store holds).
-    private static func joinEntries(_ keys: [String], from store: any ObjectStore, folder: String) throws(StoreError) -> Data {
+    private static func joinEntries(_ keys: [String], from store: any ObjectStore, folder: String, limits: Limits) throws(StoreError) -> Data {
         var bySeq: [Int: String] = [:]
         for key in keys {
             let name = key.dropFirst(SessionLayout.entryFolder.count)
@@ -54,11 +98,28 @@ public enum SessionFetcher {
         var seq = 0
         while let key = bySeq[seq] {
             unlink(scratch)
-            try store.get(key: key, to: scratch)
+            try store.get(key: key, to: scratch, maxBytes: limits.entryBytes)
             manifest.append(FileManager.default.contents(atPath: scratch) ?? Data())
+            guard Int64(manifest.count) <= limits.manifestBytes else {
+                unlink(scratch)
+                throw .unsafeObject(key: SessionLayout.entryFolder, detail: "holds more than the \(limits.manifestBytes) bytes a manifest may have; fetching stopped there")
+            }
             seq += 1
         }
         unlink(scratch)
         return manifest
+    }
+
+    /// The byte length each segment line of the (not yet verified) manifest states for its file:
+    /// only a bound for the copy; the verifier checks lengths, hashes and signatures afterwards.
+    static func statedLengths(_ manifest: Data) -> [String: Int64] {
+        var lengths: [String: Int64] = [:]
+        for line in manifest.split(separator: 10) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  object["type"] as? String == "segment", let file = object["file"] as? String,
+                  let length = (object["bytes"] as? NSNumber)?.int64Value, length >= 0 else { continue }
+            lengths[file] = max(lengths[file] ?? 0, length)
+        }
+        return lengths
     }
 }

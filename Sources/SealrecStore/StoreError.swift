@@ -25,6 +25,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case credentialsFile(path: String, detail: String)
     /// The store URL or configuration cannot be used.
     case invalidLocation(String)
+    /// What the store holds under this key is not a plain object we may read: a symbolic link, a FIFO
+    /// or device, or more bytes than the object may have (a segment longer than its manifest states).
+    case unsafeObject(key: String, detail: String)
     /// A local file (the segment to send, the spool, a download target) could not be used.
     case localFile(path: String, detail: String)
 
@@ -42,6 +45,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .server: "server_error"
         case .credentialsFile: "credentials_file"
         case .invalidLocation: "invalid_location"
+        case .unsafeObject: "unsafe_object"
         case .localFile: "local_file"
         }
     }
@@ -59,6 +63,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .server(status, code, message, key): "\(key): store answered HTTP \(status) \(code): \(message)"
         case let .credentialsFile(path, detail): "credentials file \(path): \(detail)"
         case let .invalidLocation(detail): "invalid store location: \(detail)"
+        case let .unsafeObject(key, detail): "\(key) in the store \(detail)"
         case let .localFile(path, detail): "\(path): \(detail)"
         }
     }

@@ -19,9 +19,11 @@ final class TransferContext {
     private(set) var headers: [String: String] = [:]
     private(set) var localError: StoreError?
     private let limiter: BandwidthLimiter?
+    private let maxDownloadBytes: Int64
 
-    init(body: HTTPRequest.Body, downloadPath: String?, limiter: BandwidthLimiter? = nil) throws(StoreError) {
+    init(body: HTTPRequest.Body, downloadPath: String?, limiter: BandwidthLimiter? = nil, maxDownloadBytes: Int64 = .max) throws(StoreError) {
         self.limiter = limiter
+        self.maxDownloadBytes = maxDownloadBytes
         switch body {
         case .empty: break
         case let .bytes(bytes): sourceBytes = bytes
@@ -79,6 +81,11 @@ final class TransferContext {
         guard sinkFD >= 0 else {
             body.append(contentsOf: bytes)
             return bytes.count
+        }
+        guard Int64(bytes.count) <= maxDownloadBytes - sinkLength else {
+            // An endless or oversized object: stop the transfer rather than fill the disk.
+            localError = .unsafeObject(key: "download", detail: "holds more than the \(maxDownloadBytes) bytes expected; download stopped there")
+            return 0
         }
         var offset = 0
         while offset < bytes.count {

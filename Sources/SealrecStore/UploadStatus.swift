@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// A snapshot of the upload queue for `sealrec status` and the log.
 public struct UploadStatus: Sendable {
@@ -19,8 +20,9 @@ public struct UploadStatus: Sendable {
     public let lastErrorAt: Date?
     public let lastSuccessAt: Date?
 
+    /// For a terminal or the journal: the store's name and its error message are escaped.
     public func text() -> String {
-        var lines = ["store: \(store)",
+        var lines = ["store: \(SafeText.escape(store))",
                      "backlog: \(backlogItems) items, \(Self.bytes(backlogBytes)) (\(inFlight) uploading)",
                      "uploaded: \(uploadedItems) items, \(Self.bytes(uploadedBytes)); throughput \(Self.bytes(Int64(bytesPerSecond)))/s"]
         if backlogItems == 0 {
@@ -30,7 +32,7 @@ public struct UploadStatus: Sendable {
         } else {
             lines.append("estimated clear: unknown")
         }
-        if let lastError, let lastErrorKind { lines.append("last error (\(lastErrorKind)): \(lastError)") }
+        if let lastError, let lastErrorKind { lines.append("last error (\(lastErrorKind)): \(SafeText.escape(lastError))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -46,14 +46,14 @@ enum AccessCommands {
                 let code: AccessCode
                 do { code = try AccessCode.parse(subject) } catch { throw ConfigError("\(error)") }
                 let g = try service.revoke(code: code, reason: args.value("--reason") ?? "", key: try key(try args.required("--key")))
-                print("revoked the code of \(g.grantee) (\(g.role)) for session \(g.sessionID)")
+                print("revoked the code of \(safe(g.grantee)) (\(safe(g.role))) for session \(safe(g.sessionID))")
                 return 0
             default:
                 let service = GrantService(store: try store(try args.required("--store")))
                 let rows = try service.list(sessionID: subject, trusted: try trusted(args.all("--trust")))
-                if rows.isEmpty { print("no grants for session \(subject)") }
+                if rows.isEmpty { print("no grants for session \(safe(subject))") }
                 for r in rows {
-                    print("\(r.grant.grantID.prefix(12))  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(r.grant.role): \(r.grant.grantee)  "
+                    print("\(safe(r.grant.grantID.prefix(12)))  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(safe(r.grant.role)): \(safe(r.grant.grantee))  "
                           + "issued \(RFC3339UTC.compact(r.grant.issued))  expires \(RFC3339UTC.compact(r.grant.expires))  used \(r.uses)x (\(r.attempts) attempts)")
                 }
                 return 0
@@ -64,20 +64,40 @@ enum AccessCommands {
     static func grant(_ session: String, _ args: Arguments) throws -> Int32 {
         guard let validFor = parseDuration(try args.required("--expires")) else { throw UsageError("--expires takes e.g. 30d, 12h, 90m or 2w") }
         let service = GrantService(store: try store(try args.required("--store")))
-        let minted = try service.mint(sessionID: session, grantee: try args.required("--to"), role: args.value("--role") ?? "reviewer",
-                                      validFor: validFor, key: try key(try args.required("--key")))
+        let key = try key(try args.required("--key"))
+        // The QR files hold the whole code: created owner-only and exclusively before the grant is
+        // minted (an existing file or a link there stops us before the store is written), and their
+        // default name shows nothing of the code.
+        let prefix = args.value("--qr-out") ?? "access-\(fileNameSafe(session))-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        let png = try QRFile(prefix + ".png")
+        let svg: QRFile
+        do { svg = try QRFile(prefix + ".svg") } catch { png.discard(); throw error }
+        let minted: (code: AccessCode, uri: AccessURI, grant: GrantInfo)
+        do {
+            minted = try service.mint(sessionID: session, grantee: try args.required("--to"), role: args.value("--role") ?? "reviewer",
+                                      validFor: validFor, key: key)
+        } catch { png.discard(); svg.discard(); throw error }
         let qr = try QRCode(minted.uri.string)
-        let prefix = args.value("--qr-out") ?? "access-\(minted.code.description.prefix(4))"
-        try qr.png(scale: 8).write(to: URL(fileURLWithPath: prefix + ".png"))
-        try Data(qr.svg().utf8).write(to: URL(fileURLWithPath: prefix + ".svg"))
-        print("access code for \(minted.grant.grantee) (\(minted.grant.role)), session \(session), valid until \(RFC3339.format(minted.grant.expires)):")
+        try png.write(Array(qr.png(scale: 8)))
+        try svg.write(Array(qr.svg().utf8))
+        print("access code for \(safe(minted.grant.grantee)) (\(safe(minted.grant.role))), session \(safe(session)), valid until \(RFC3339.format(minted.grant.expires)):")
         print("")
         print("    \(minted.code)")
         print("")
-        print("QR: \(prefix).png, \(prefix).svg  (payload: \(minted.uri.string))")
+        print("QR: \(safe(prefix)).png, \(safe(prefix)).svg  (payload: \(safe(minted.uri.string)))")
         print(qr.terminal())
         print("The store keeps only a derived id of this code; write it down now.")
         return 0
+    }
+
+    /// A session id as part of a file name: anything but letters, digits, '.', '_' and '-' becomes '_'.
+    static func fileNameSafe(_ text: String) -> String {
+        String(text.unicodeScalars.prefix(80).map { s -> Character in
+            switch s {
+            case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": Character(s)
+            default: "_"
+            }
+        })
     }
 
     static func fetch(_ input: String, _ args: Arguments) throws -> Int32 {
@@ -93,12 +113,37 @@ enum AccessCommands {
         let service = GrantService(store: try store(try args.required("--from")))
         do {
             let fetched = try service.fetch(input, into: out, trusted: trusted)
-            print("READY: session \(fetched.grant.sessionID) for \(fetched.grant.grantee) (\(fetched.grant.role)) is in \(out), verified:")
+            print("READY: session \(safe(fetched.grant.sessionID)) for \(safe(fetched.grant.grantee)) (\(safe(fetched.grant.role))) is in \(safe(out)), verified:")
             print(fetched.report.text(), terminator: "")
             return 0
         } catch let failure as AccessFailure {
-            Output.error("fetch refused: \(failure)")
+            if case .verificationFailed(let report) = failure {
+                // The verifier's report escapes what it quotes from the files itself.
+                Output.error("fetch refused: verification failed; nothing was written to \(out):")
+                Output.raw(report)
+            } else {
+                Output.error("fetch refused: \(failure); nothing was written to \(out)")
+            }
             return 1
         }
     }
+}
+
+/// A QR image file: created new (O_EXCL: never through a link, never over a file) with mode 0600,
+/// because it holds the whole access code.
+struct QRFile {
+    let file: DurableFile
+
+    init(_ path: String) throws {
+        do { file = try DurableFile.createNew(path, mode: 0o600) } catch {
+            throw ConfigError(error.alreadyExists ? "\(path) already exists; choose another --qr-out" : "QR file: \(error)")
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        do { try file.write(bytes); try file.sync() } catch { throw ConfigError("QR file: \(error)") }
+    }
+
+    /// Removes the (still empty) file when no grant was made after all.
+    func discard() { unlink(file.path) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// A command-line mistake: reported in one line with the usage, exit status 2.
 struct UsageError: Error, CustomStringConvertible {
@@ -49,11 +50,23 @@ struct Arguments {
     }
 }
 
+/// Everything the command line prints that did not come from its own string literals goes through
+/// `SafeText.escape`: a file name, key, id or server message with control characters must not move
+/// the cursor or repaint a line (a fake "VERIFIED" over a failure). An error is one line, always.
 enum Output {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("sealrec: \(message)\n".utf8))
+        raw("sealrec: \(SafeText.escape(message))")
+    }
+
+    /// Text the program wrote itself, or rendered text whose outside parts are already escaped
+    /// (the verifier's report, the usage).
+    static func raw(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }
+
+/// Shorthand for an outside string placed in a printed line.
+func safe(_ text: some StringProtocol) -> String { SafeText.escape(text) }
 
 /// Runs a verb and turns its errors into exit statuses: a usage mistake prints the usage and exits 2;
 /// anything else prints its one-line message and exits `failureStatus`.
@@ -61,7 +74,8 @@ func runCommand(usage: String, failureStatus: Int32 = 1, _ body: () throws -> In
     do {
         return try body()
     } catch let e as UsageError {
-        Output.error("\(e)\nusage:\n\(usage)")
+        Output.error("\(e)")
+        Output.raw("usage:\n\(usage)")
         return 2
     } catch {
         Output.error("\(error)")

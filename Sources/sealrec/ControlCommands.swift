@@ -46,15 +46,15 @@ enum ControlCommands {
 
     static func render(_ r: ControlReply) -> String {
         var lines: [String] = []
-        if let e = r.error { lines.append("error: \(e)") }
-        if let s = r.state { lines.append("state: \(s)\(r.alreadyRecording == true ? " (already recording: this is the running session)" : "")") }
-        if let s = r.session { lines.append("session: \(s)") }
-        if let f = r.sessionFolder { lines.append("folder: \(f)") }
+        if let e = r.error { lines.append("error: \(safe(e))") }
+        if let s = r.state { lines.append("state: \(safe(s))\(r.alreadyRecording == true ? " (already recording: this is the running session)" : "")") }
+        if let s = r.session { lines.append("session: \(safe(s))") }
+        if let f = r.sessionFolder { lines.append("folder: \(safe(f))") }
         if let e = r.elapsedSeconds { lines.append(String(format: "elapsed: %.1f s", e)) }
         if let n = r.segmentsSealed { lines.append("segments sealed: \(n)") }
         if let d = r.droppedBuffers { lines.append("dropped buffers: \(d)") }
         if let levels = r.audioLevels, !levels.isEmpty {
-            lines.append("audio: " + levels.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f dBFS", $0.key, $0.value) }.joined(separator: ", "))
+            lines.append("audio: " + levels.sorted { $0.key < $1.key }.map { safe($0.key) + String(format: " %.1f dBFS", $0.value) }.joined(separator: ", "))
         }
         if let l = r.startLatencyMs { lines.append(String(format: "start latency: %.0f ms", l)) }
         if let f = r.freeDiskBytes {
@@ -66,8 +66,9 @@ enum ControlCommands {
             if let eta = r.uploadSecondsToClear, items > 0 { line += String(format: ", clear in about %.0f s", eta) }
             lines.append(line)
         }
-        for w in r.warnings ?? [] { lines.append("warning: \(w)") }
-        if let l = r.lastSession, r.session != l { lines.append("last session: \(l) (\(r.lastEndReason ?? "?"))") }
+        for w in r.warnings ?? [] { lines.append("warning: \(safe(w))") }
+        if let l = r.lastSession, r.session != l { lines.append("last session: \(safe(l)) (\(safe(r.lastEndReason ?? "?")))") }
+        // The verifier's report escapes what it quotes; its line breaks are its own.
         if let v = r.verification { lines.append(v.trimmingCharacters(in: .newlines)) }
         return lines.joined(separator: "\n")
     }

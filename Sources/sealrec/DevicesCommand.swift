@@ -21,11 +21,13 @@ enum DevicesCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(inventory), as: UTF8.self))
             } else {
-                print(text(inventory), terminator: "")
+                // Card, driver and control names come from drivers and USB descriptors: escaped line by line.
+                print(text(inventory).split(separator: "\n", omittingEmptySubsequences: false).map(safe).joined(separator: "\n"), terminator: "")
             }
             return 0
         } catch {
-            Output.error("\(error)\nusage: \(usage)")
+            Output.error("\(error)")
+            Output.raw("usage: \(usage)")
             return 2
         }
     }

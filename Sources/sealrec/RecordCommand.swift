@@ -73,7 +73,7 @@ enum RecordCommand {
             Output.error("recording \(result.reason == .stopped ? "finished with a source failure" : "failed (\(result.reason.rawValue))"): \(failure)")
         }
         let seconds = Double(Int64(result.durationSeconds * 1000)) / 1000
-        print("recorded \(seconds) s in \(result.segments.count) segment(s) to \(folder)")
+        print("recorded \(seconds) s in \(result.segments.count) segment(s) to \(safe(folder))")
         print("session \(sessionID)")
         // Check what was written with the same verifier a reviewer uses.
         let report = Verifier.verify(folder: URL(fileURLWithPath: folder), trusted: [key.publicKey])

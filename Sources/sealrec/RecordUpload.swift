@@ -52,7 +52,7 @@ final class RecordUpload: @unchecked Sendable {
         let done = queue.waitUntilEmpty(timeout: timeout)
         queue.stop()
         let status = queue.status()
-        print("upload to \(status.store): \(done ? "all \(status.uploadedItems) objects stored" : "\(status.backlogItems) objects wait in \(spool)")")
+        print("upload to \(safe(status.store)): \(done ? "all \(status.uploadedItems) objects stored" : "\(status.backlogItems) objects wait in \(safe(spool))")")
         return done
     }
 

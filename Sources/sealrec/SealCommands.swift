@@ -9,7 +9,7 @@ import SealrecStore
 private let usageError: Int32 = 64
 
 private func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("sealrec: " + message + "\n").utf8))
+    if message.hasPrefix("usage: ") { Output.raw("sealrec: " + message) } else { Output.error(message) }
 }
 
 /// `sealrec keygen --out DIR`: writes DIR/room.key (0600) and DIR/room.pub.pem; prints the
@@ -34,7 +34,7 @@ func runKeygen(_ args: [String]) -> Int32 {
         try key.write(to: keyURL)
         try key.publicKey.write(to: publicURL)
         print("fingerprint: \(key.publicKey.fingerprint)")
-        print("public key: \(publicURL.path)")
+        print("public key: \(safe(publicURL.path))")
         return 0
     } catch {
         printError("keygen failed: \(error)")
@@ -109,7 +109,7 @@ func runSealFolder(_ args: [String]) -> Int32 {
                 wallClockStart: start.addingTimeInterval(Double(offset) / 1_000_000)))
         }
         try writer.close(reason: .stopped, lastGoodMicros: writer.timelineEndMicros)
-        print("sealed \(names.count) segments in \(folder.path)")
+        print("sealed \(names.count) segments in \(safe(folder.path))")
         return 0
     } catch {
         printError("seal-folder failed: \(error)")

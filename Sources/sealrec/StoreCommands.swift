@@ -1,4 +1,5 @@
 import Foundation
+import SealrecAccess
 import SealrecSeal
 import SealrecStore
 
@@ -29,7 +30,7 @@ func runUpload(_ args: [String]) -> Int32 {
         let store = try StoreLocation.open(try parsed.required("--to"))
         let queue = try UploadQueue(spool: spool, store: store, options: options) { Output.error($0) }
         let summary = try SessionUpload.enqueue(folder: folder, into: queue)
-        print("queued \(summary.segments) segments and \(summary.entries) manifest entries of \(summary.layout.root)\(summary.closed ? "" : " (session not closed)")")
+        print("queued \(summary.segments) segments and \(summary.entries) manifest entries of \(safe(summary.layout.root))\(summary.closed ? "" : " (session not closed)")")
         let started = Date()
         queue.start()
         let done = queue.waitUntilEmpty(timeout: wait)
@@ -55,8 +56,8 @@ func verifyFromStore(_ location: String, trustedKeys: [TrustedKey], json: Bool) 
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try StoreLocation.open(location)
-        let fetched = try SessionFetcher.fetch(from: store, into: scratch)
-        FileHandle.standardError.write(Data("sealrec: fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)\n".utf8))
+        let fetched = try SessionFetcher.fetch(from: store, into: scratch, limits: .manifestFormat)
+        Output.error("fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)")
     } catch {
         Output.error("cannot fetch the session from the store: \(error)")
         return 1

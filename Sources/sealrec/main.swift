@@ -34,7 +34,8 @@ case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0
 case let other?:
-    Output.error("unknown command '\(other)'\n\(usage)")
+    Output.error("unknown command '\(other)'")
+    Output.raw(usage)
     status = 2
 }
 exit(status)

@@ -91,7 +91,7 @@ final class WatchingStore: ObjectStore, @unchecked Sendable {
         return try base.put(file: file, key: key, sha256: sha256, length: length, limiter: limiter)
     }
     func head(key: String) throws(StoreError) -> ObjectInfo? { try base.head(key: key) }
-    func get(key: String, to path: String) throws(StoreError) -> ObjectInfo { try base.get(key: key, to: path) }
+    func get(key: String, to path: String, maxBytes: Int64) throws(StoreError) -> ObjectInfo { try base.get(key: key, to: path, maxBytes: maxBytes) }
     func list(prefix: String) throws(StoreError) -> [String] { try base.list(prefix: prefix) }
     func delete(key: String) throws(StoreError) { try base.delete(key: key) }
 }

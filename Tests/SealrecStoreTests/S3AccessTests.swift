@@ -1,9 +1,35 @@
 import Foundation
+import SealrecCrypto
+@testable import SealrecStore
 import Testing
 import TestSupport
 
 /// Access codes against the real S3 server: the same grant, fetch and revoke as with a folder.
 @Suite(.serialized) struct S3AccessTests {
+    /// A store that sends more than the object may have (an endless or overlong segment) is cut off
+    /// one byte past the bound, and the partial download is removed.
+    @Test func aDownloadStopsPastItsBound() throws {
+        let server = try SeaweedServer()
+        defer { server.stop() }
+        try server.createBucket("bounded")
+        let scratch = Scratch("s3-bounded")
+        defer { scratch.remove() }
+        let store = try StoreLocation.open(server.url("bounded"))
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        FileManager.default.createFile(atPath: scratch.file("object"), contents: Data(bytes))
+        let key = "room/s/seg-00000.mp4"
+        try store.put(file: scratch.file("object"), key: key, sha256: SHA256Hasher.hash(bytes), length: 300_000, limiter: nil)
+        do {
+            try store.get(key: key, to: scratch.file("short"), maxBytes: 1000)
+            Issue.record("a download past its bound was accepted")
+        } catch {
+            #expect(error.kind == "unsafe_object" && error.description.contains(key) && error.description.contains("1000 bytes"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("short")))
+        let whole = try store.get(key: key, to: scratch.file("whole"), maxBytes: 300_000)
+        #expect(whole.length == 300_000 && whole.sha256 == SHA256Hasher.hash(bytes))
+    }
+
     @Test func grantFetchAndRevokeWorkAgainstS3() throws {
         let server = try SeaweedServer()
         defer { server.stop() }

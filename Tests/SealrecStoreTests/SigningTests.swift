@@ -2,6 +2,7 @@ import Foundation
 import SealrecCrypto
 @testable import SealrecStore
 import Testing
+import TestSupport
 
 @Suite struct SigningTests {
     @Test func hmacMatchesRFC4231() {
@@ -73,5 +74,31 @@ import Testing
         chmod(path, 0o600)
         let credentials = try Credentials.load(from: path)
         #expect(credentials.accessKeyID == "A" && credentials.secretAccessKey == "B")
+    }
+
+    @Test func aCredentialsFIFOOrLinkIsRefusedAndAMalformedLineIsNotQuoted() throws {
+        let dir = Scratch("cred")
+        defer { dir.remove() }
+        // A FIFO would hang every request; a link could point anywhere.
+        #expect(mkfifo(dir.file("fifo"), 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: "/dev/zero")
+        for name in ["fifo", "link"] {
+            do {
+                _ = try Credentials.load(from: dir.file(name))
+                Issue.record("\(name) accepted")
+            } catch {
+                #expect(error.kind == "credentials_file" && error.description.contains(name == "fifo" ? "FIFO" : "symbolic link"), "\(error)")
+            }
+        }
+        // A line without '=' may be the secret itself: the error gives its number, not its text.
+        let path = dir.file("typo")
+        try "aws_access_key_id = A\naws_secret_access_key: s3cr3t-value\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        do {
+            _ = try Credentials.load(from: path)
+            Issue.record("a malformed file was accepted")
+        } catch {
+            #expect(error.description.contains("line 2") && !error.description.contains("s3cr3t"), "\(error)")
+        }
     }
 }
