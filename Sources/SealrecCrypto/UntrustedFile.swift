@@ -36,10 +36,14 @@ public final class UntrustedFile {
     public let mode: mode_t
 
     /// Opens `name` (relative to the directory `directory`, or the working directory) for reading.
-    public init(_ name: String, in directory: Int32 = AT_FDCWD, path: String? = nil) throws(UntrustedFileError) {
+    /// `followingLinks`: for a file the operator names on purpose (a key, the credentials file),
+    /// which a deployment may well keep behind a link; what the link reaches must still be a
+    /// regular file within the bound. Names a store or a stranger chose never follow links.
+    public init(_ name: String, in directory: Int32 = AT_FDCWD, path: String? = nil,
+                followingLinks: Bool = false) throws(UntrustedFileError) {
         let shown = path ?? name
         // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
-        let fd = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        let fd = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followingLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP { throw .symbolicLink(path: shown) }

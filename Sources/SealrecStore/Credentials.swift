@@ -20,7 +20,7 @@ public struct Credentials: Sendable {
     public static func load(from path: String) throws(StoreError) -> Credentials {
         // One descriptor for the mode check and the read; no link followed, no FIFO waited on.
         let file: UntrustedFile
-        do { file = try UntrustedFile(path) } catch {
+        do { file = try UntrustedFile(path, followingLinks: true) } catch {
             if case .file(let e) = error { throw .credentialsFile(path: path, detail: String(cString: strerror(e.code))) }
             throw .credentialsFile(path: path, detail: "\(error)")
         }

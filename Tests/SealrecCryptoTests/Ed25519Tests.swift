@@ -66,6 +66,26 @@ private func run(_ tool: String, _ arguments: [String], stdin: URL? = nil) throw
         #expect(loadedPublic.verify(signature: signature, message: [1, 2, 3]))
     }
 
+    /// A deployment may keep the room key behind a link (/etc/sealrec/room.key -> the key store):
+    /// keys the operator names are read through links, but only a regular file is read at all.
+    @Test func keysBehindALinkLoadButALinkToADeviceIsRefused() throws {
+        let dir = try ScratchDirectory()
+        let key = try RoomKey.generate()
+        try key.write(to: dir.file("room.key"))
+        try key.publicKey.write(to: dir.file("room.pub.pem"))
+        try FileManager.default.createSymbolicLink(at: dir.file("linked.key"), withDestinationURL: dir.file("room.key"))
+        try FileManager.default.createSymbolicLink(at: dir.file("linked.pem"), withDestinationURL: dir.file("room.pub.pem"))
+        #expect(try RoomKey.load(from: dir.file("linked.key")).publicKey == key.publicKey)
+        #expect(try RoomPublicKey.load(from: dir.file("linked.pem")) == key.publicKey)
+        try FileManager.default.createSymbolicLink(at: dir.file("zero.pem"), withDestinationURL: URL(fileURLWithPath: "/dev/zero"))
+        do {
+            _ = try RoomPublicKey.load(from: dir.file("zero.pem"))
+            Issue.record("a link to /dev/zero was read as a key")
+        } catch {
+            #expect("\(error)".contains("character device"), "\(error)")
+        }
+    }
+
     @Test func neverOverwrites() throws {
         let dir = try ScratchDirectory()
         let key = try RoomKey.generate()
