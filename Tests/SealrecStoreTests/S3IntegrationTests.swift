@@ -172,8 +172,17 @@ import TestSupport
         let spool = fixture.scratch.file("spool")
         let first = try BackgroundSealrec(["upload", fixture.folder, "--to", server.url("resume"), "--spool", spool, "--limit", "3000000", "--wait", "120"],
                                           output: fixture.scratch.file("first.log"))
-        Thread.sleep(forTimeInterval: 2)
+        // Kill once uploading has begun: the first queued item has left the queue (items are queued
+        // in order before the first upload, so this is never mid-enqueue). The 3 MB/s limit keeps the
+        // rest (12 MiB) in the queue for seconds, however slow the machine is to get there.
+        var firstItem: String?
+        let uploading = eventually(60) {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/queue")) ?? []).sorted()
+            if firstItem == nil { firstItem = names.first }
+            return firstItem.map { !names.contains($0) && !names.isEmpty } ?? false
+        }
         first.kill()
+        #expect(uploading, "the upload never began")
         let left = try FileManager.default.contentsOfDirectory(atPath: spool + "/queue").count
         #expect(left > 0 && left < fixture.expectedKeys.count, "kill should land mid-upload; \(left) items left")
         let second = try Run.sealrec(["upload", fixture.folder, "--to", server.url("resume"), "--spool", spool])
