@@ -11,6 +11,10 @@ public enum Daemon {
             return 2
         }
         let configPath = argv[1]
+        // Recordings, keys and the upload queue are the daemon's alone: whoever may press start
+        // and stop (the socket's group) must not thereby read the evidence. Everything it creates
+        // is owner-only, whatever umask it was started with (the unit's UMask says the same).
+        umask(0o077)
         AVLog.quiet()
         let config: RoomConfig
         let controller: RoomController
