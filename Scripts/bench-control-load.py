@@ -31,6 +31,10 @@ def request(line, timeout=60):
     finally:
         s.close()
 
+def cpu_seconds():
+    fields = open(f"/proc/{daemon.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 def rss_mb():
     for line in open(f"/proc/{daemon.pid}/status"):
         if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
@@ -42,12 +46,14 @@ else: raise SystemExit("daemon did not come up")
 assert request(json.dumps({"cmd": "start"}))["ok"]
 time.sleep(2)
 rss = {"start": rss_mb()}
+cpu_before = cpu_seconds(); load_began = time.time()
 
 def kind(reply):
     if reply.get("ok"): return "served"
     e = reply.get("error", "")
     for prefix, name in [("mark refused: more than", "mark rate"), ("mark refused: the text takes", "mark too long"),
-                         ("too many control connections", "too many connections"), ("request is not a JSON object", "bad request")]:
+                         ("too many control connections", "too many connections"), ("request is not a JSON object", "bad request"),
+                         ("control requests refused: more than", "busy")]:
         if e.startswith(prefix): return "refused: " + name
     if "waiting to be sealed" in e: return "refused: markers waiting"
     return "other: " + e[:80]
@@ -59,7 +65,7 @@ def client(i):
     while time.time() < end:
         n += 1
         r = (i + n) % 4
-        line = (json.dumps({"cmd": "mark", "text": hostile if n % 2 else f"load {i}.{n}"}) if r == 0
+        line = (json.dumps({"cmd": "mark", "text": hostile if n % 2 else f"load {i}.{n}"}, ensure_ascii=False) if r == 0
                 else "garbage" if r == 1 else json.dumps({"cmd": "status"}))
         try: k = kind(request(line))
         except OSError as e: k = "error: " + type(e).__name__
@@ -68,6 +74,7 @@ threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
 for t in threads: t.start()
 time.sleep(seconds / 2); rss["middle"] = rss_mb()
 for t in threads: t.join()
+cpu_load = cpu_seconds() - cpu_before; load_took = time.time() - load_began
 status = request(json.dumps({"cmd": "status"}))
 rss["end"] = rss_mb()
 asked = time.time(); stopped = request(json.dumps({"cmd": "stop"})); stop_latency = time.time() - asked
@@ -80,5 +87,6 @@ print(f"  dropped buffers {status.get('droppedBuffers')}; segments sealed {statu
       f"(expected {int(elapsed // 4)} closed 4 s segments)")
 print(f"  stop answered in {stop_latency:.3f} s: {'verified' if stopped.get('ok') else stopped.get('error')}, "
       f"{stopped.get('segmentsSealed')} segments, {stopped.get('elapsedSeconds', 0):.1f} s")
+print(f"  daemon CPU during the load: {cpu_load:.1f} s in {load_took:.1f} s ({100 * cpu_load / load_took:.0f} % of one core)")
 print(f"  daemon RSS MB: start {rss['start']:.1f}, middle {rss['middle']:.1f}, end {rss['end']:.1f}")
 print(f"  daemon log: {os.path.getsize(f'{work}/daemon.log')} bytes")

@@ -22,6 +22,11 @@ public final class ControlServer: @unchecked Sendable {
     private var overflowStops = 0
     private var closed = false
     private var logBudget = LogBudget()
+    /// Requests served in all, `stop` excepted: what clients ask must not take the CPU the
+    /// recording needs (a room terminal asks once a second).
+    private var requestRate = TokenBucket(burst: ControlServer.requestBurst, perSecond: ControlServer.requestsPerSecond)
+    static let requestBurst = 100
+    static let requestsPerSecond = 50.0
 
     static let maxClients = 32
     static let maxClientsPerUser = 4
@@ -226,7 +231,13 @@ public final class ControlServer: @unchecked Sendable {
                 pending = Data(pending[(newline + 1)...])
                 if line.allSatisfy({ $0 == 32 || $0 == 13 }) { continue }
                 let reply: ControlReply
-                switch ControlRequest.parse(Data(line)) {
+                // Over the rate nothing is parsed but a line short enough to be a stop, which is served.
+                let withinRate = lock.withLock { requestRate.take() }
+                let parsed = withinRate || line.count <= 64 ? ControlRequest.parse(Data(line)) : .failure(ControlError(""))
+                switch parsed {
+                case .success(.stop): reply = handler(.stop)
+                case _ where !withinRate:
+                    reply = .failure("control requests refused: more than \(Int(ControlServer.requestsPerSecond)) a second in all; try again in a moment")
                 case .success(let request): reply = handler(request)
                 case .failure(let error):
                     if let suppressed = lock.withLock({ logBudget.take() }) {

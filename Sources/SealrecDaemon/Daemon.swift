@@ -31,7 +31,7 @@ public enum Daemon {
         if let (metadata, interruption) = resume {
             Log.warning("the room was recording \(metadata.sessionID) when the daemon stopped: resuming in a new, linked session")
             let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: interruption)
-            if !r.ok { Log.error("resume failed: \(r.error ?? "?")") }
+            if !r.ok { Log.error("resume failed: \(Log.excerpt(r.error ?? "?", limit: 400))") }  // may quote a participant
         }
         let server: ControlServer
         do {

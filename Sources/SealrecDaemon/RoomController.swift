@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
@@ -51,7 +52,7 @@ public final class RoomController: @unchecked Sendable {
                 uploads = try UploadQueue(spool: d.spool + "/upload", store: try StoreLocation.open(location),
                                           options: .init(concurrency: d.uploadConcurrency, maxBytesPerSecond: d.uploadMaxBytesPerSecond.map(Int64.init),
                                                          localRetention: d.localRetentionHours.map { $0 * 3600 }),
-                                          log: { Log.info("upload: \($0)") })
+                                          log: { Log.info("upload: \(SafeText.escape($0))") })  // may quote the store's answer
             } catch { throw ConfigError("daemon.store \(location): \(error)") }
             uploads?.start()
         } else {
@@ -62,7 +63,7 @@ public final class RoomController: @unchecked Sendable {
     /// Queues what a session folder holds that the store may not have yet (idempotent).
     private func follow(_ follower: SessionFollower?) {
         guard let follower else { return }
-        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(error)") }
+        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(SafeText.escape("\(error)"))") }
     }
 
     public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
