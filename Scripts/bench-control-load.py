@@ -75,7 +75,10 @@ for t in threads: t.start()
 time.sleep(seconds / 2); rss["middle"] = rss_mb()
 for t in threads: t.join()
 cpu_load = cpu_seconds() - cpu_before; load_took = time.time() - load_began
-status = request(json.dumps({"cmd": "status"}))
+for _ in range(200):  # the rate refuses for a moment after the flood
+    status = request(json.dumps({"cmd": "status"}))
+    if status.get("ok"): break
+    time.sleep(0.1)
 rss["end"] = rss_mb()
 asked = time.time(); stopped = request(json.dumps({"cmd": "stop"})); stop_latency = time.time() - asked
 daemon.terminate(); daemon.wait()

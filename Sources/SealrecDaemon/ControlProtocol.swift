@@ -49,8 +49,8 @@ public enum ControlRequest: Equatable, Sendable {
             guard let text = fields["text"] as? String, !text.isEmpty else { return .failure(.init("\"text\" must be a non-empty string")) }
             // Measured as the manifest will hold it: Swift's character count sees one character in
             // thousands of combining marks, the manifest 6 bytes for each.
-            let bytes = ManifestFormat.escapedByteCount(text)
-            guard bytes <= ManifestFormat.maxMarkerTextBytes else {
+            guard ManifestFormat.escapedByteCount(text, limit: ManifestFormat.maxMarkerTextBytes) <= ManifestFormat.maxMarkerTextBytes else {
+                let bytes = ManifestFormat.escapedByteCount(text)
                 return .failure(.init("mark refused: the text takes \(bytes) bytes in the manifest (a non-ASCII character takes 6), over the \(ManifestFormat.maxMarkerTextBytes)-byte limit"))
             }
             return .success(.mark(text: text))

@@ -153,7 +153,9 @@ public final class ControlServer: @unchecked Sendable {
             var timeout = timeval(tv_sec: ControlServer.sendTimeoutSeconds, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let uid = Self.peerUID(client)
-            guard admit(uid) else {
+            // Over the request rate a connection gets no thread: it is read in the overflow set,
+            // where a stop is served and anything else refused as busy at once.
+            guard lock.withLock({ requestRate.hasToken() }), admit(uid) else {
                 if overflow.count >= ControlServer.maxOverflow { refuse(overflow.removeFirst().fd) }
                 overflow.append(Overflow(fd: client, uid: uid, deadline: MonotonicClock.now() + ControlServer.overflowSeconds * 1_000_000_000))
                 continue
@@ -178,11 +180,13 @@ public final class ControlServer: @unchecked Sendable {
                 }
             }
             if let newline = o.pending.firstIndex(of: UInt8(ascii: "\n")) {
+                // Only a line short enough to be a stop is parsed here; the rest waits for a slot.
                 let line = Data(o.pending[o.pending.startIndex..<newline])
-                if case .success(.stop) = ControlRequest.parse(line), lock.withLock({ overflowStops < 4 }) {
+                if line.count <= 64, case .success(.stop) = ControlRequest.parse(line), lock.withLock({ overflowStops < 4 }) {
                     serveStop(o.fd)
                     continue
                 }
+                if !lock.withLock({ requestRate.hasToken() }) { refuse(o.fd, ControlServer.busyLine); continue }
                 if admit(o.uid) { spawnClient(o.fd, uid: o.uid, pending: o.pending); continue }
             }
             if now >= o.deadline || o.pending.count > ControlRequest.maxLineBytes { refuse(o.fd); continue }
@@ -202,13 +206,17 @@ public final class ControlServer: @unchecked Sendable {
         t.start()
     }
 
+    /// Refusals are made once: a flood of them must cost as little as possible.
+    static let busyLine = ControlReply.failure("control requests refused: more than \(Int(requestsPerSecond)) a second in all; try again in a moment").line
+    static let tooManyLine = ControlReply.failure("too many control connections (at most \(maxClientsPerUser) per user, \(maxClients) in all); only stop is served now").line
+
     /// Tells a connection over the limits why (without waiting) and closes it.
-    private func refuse(_ fd: Int32) {
-        let line = ControlReply.failure("too many control connections (at most \(ControlServer.maxClientsPerUser) per user, \(ControlServer.maxClients) in all); only stop is served now").line
+    private func refuse(_ fd: Int32, _ line: Data = ControlServer.tooManyLine) {
         _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         close(fd)
         if let suppressed = lock.withLock({ logBudget.take() }) {
-            Log.warning("control socket: refused a connection: too many control connections" + (suppressed > 0 ? " (\(suppressed) more not logged)" : ""))
+            let why = line == ControlServer.busyLine ? "more than \(Int(ControlServer.requestsPerSecond)) requests a second" : "too many control connections"
+            Log.warning("control socket: refused a connection: \(why)" + (suppressed > 0 ? " (\(suppressed) more not logged)" : ""))
         }
     }
 
@@ -237,7 +245,8 @@ public final class ControlServer: @unchecked Sendable {
                 switch parsed {
                 case .success(.stop): reply = handler(.stop)
                 case _ where !withinRate:
-                    reply = .failure("control requests refused: more than \(Int(ControlServer.requestsPerSecond)) a second in all; try again in a moment")
+                    guard send(fd, ControlServer.busyLine) else { return }
+                    continue
                 case .success(let request): reply = handler(request)
                 case .failure(let error):
                     if let suppressed = lock.withLock({ logBudget.take() }) {

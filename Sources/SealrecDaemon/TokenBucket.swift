@@ -11,6 +11,13 @@ struct TokenBucket: Sendable {
         self.burst = Double(burst); self.perSecond = perSecond; tokens = Double(burst); last = now
     }
 
+    /// Whether a token is there (none taken).
+    mutating func hasToken(now: Int64 = MonotonicClock.now()) -> Bool {
+        tokens = min(burst, tokens + Double(max(0, now - last)) / 1e9 * perSecond)
+        last = now
+        return tokens >= 1
+    }
+
     /// Takes one token if there is one.
     mutating func take(now: Int64 = MonotonicClock.now()) -> Bool {
         tokens = min(burst, tokens + Double(max(0, now - last)) / 1e9 * perSecond)

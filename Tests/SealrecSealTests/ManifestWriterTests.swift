@@ -194,6 +194,11 @@ import Testing
         // The default budget leaves three quarters of what the verifier reads to the other entries.
         #expect(ManifestFormat.markerBudgetBytes * 4 <= ManifestFormat.maxManifestBytes)
         #expect(ManifestFormat.maxMarkerTextBytes * 100 < ManifestFormat.maxLineBytes)
+        // The count is what the line will hold.
+        for text in ["plain", "quote \" and \\", "Zoë", "李雷", "😀", "a\u{301}\u{301}", "tab\tnew\nline\u{7f}", ""] {
+            #expect(ManifestFormat.escapedByteCount(text) == JSONValue.string(text).asciiBytes.count - 2, "\(text)")
+        }
+        #expect(ManifestFormat.escapedByteCount(String(repeating: "é", count: 1000), limit: 10) == 11)
         let fixture = try MediaFixture.get()
         let scratch = try Scratch()
         let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
