@@ -6,11 +6,12 @@ import SealrecPipeline
 /// kernel itself refuses anyone else. One thread per client, bounded in all and per user; one JSON
 /// request per line.
 ///
-/// No client can hold the server: a reply that is not read within `sendTimeout` ends the
-/// connection, a connection lives at most `connectionSeconds`, and one user holds at most
-/// `maxClientsPerUser` connections. When every slot is taken, new connections are still accepted
-/// and read (without a thread, for `overflowSeconds`): a `stop` among them is served, anything
-/// else is refused. So `stop` always gets through.
+/// No client can hold the server: a reply that is not read within `sendTimeoutSeconds` ends the
+/// connection, a connection lives at most `connectionSeconds`, one user holds at most
+/// `maxClientsPerUser` connections, and all of them together get `requestsPerSecond`. When every
+/// slot (or the rate) is taken, new connections are still accepted and read (without a thread, for
+/// `overflowSeconds`): a `stop` among them is served, anything else waits for a slot or is
+/// refused. So `stop` always gets through, and a flood costs the recording no CPU it needs.
 public final class ControlServer: @unchecked Sendable {
     public typealias Handler = @Sendable (ControlRequest) -> ControlReply
     private let path: String
