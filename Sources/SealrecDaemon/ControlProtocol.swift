@@ -1,4 +1,5 @@
 import Foundation
+import SealrecSeal
 
 /// The control socket's protocol: one JSON object per line each way.
 ///   request: {"cmd":"start","case":"2026-K-1","participants":["suspect=J. Doe"]}
@@ -45,8 +46,12 @@ public enum ControlRequest: Equatable, Sendable {
             return .success(.status)
         case "mark":
             if let e = only(["text"]) { return .failure(e) }
-            guard let text = fields["text"] as? String, !text.isEmpty, text.count <= 1000 else {
-                return .failure(.init("\"text\" must be a string of 1 to 1000 characters"))
+            guard let text = fields["text"] as? String, !text.isEmpty else { return .failure(.init("\"text\" must be a non-empty string")) }
+            // Measured as the manifest will hold it: Swift's character count sees one character in
+            // thousands of combining marks, the manifest 6 bytes for each.
+            guard ManifestFormat.escapedByteCount(text, limit: ManifestFormat.maxMarkerTextBytes) <= ManifestFormat.maxMarkerTextBytes else {
+                let bytes = ManifestFormat.escapedByteCount(text)
+                return .failure(.init("mark refused: the text takes \(bytes) bytes in the manifest (a non-ASCII character takes 6), over the \(ManifestFormat.maxMarkerTextBytes)-byte limit"))
             }
             return .success(.mark(text: text))
         default:

@@ -11,6 +11,10 @@ public enum Daemon {
             return 2
         }
         let configPath = argv[1]
+        // Recordings, keys and the upload queue are the daemon's alone: whoever may press start
+        // and stop (the socket's group) must not thereby read the evidence. Everything it creates
+        // is owner-only, whatever umask it was started with (the unit's UMask says the same).
+        umask(0o077)
         AVLog.quiet()
         let config: RoomConfig
         let controller: RoomController
@@ -27,7 +31,7 @@ public enum Daemon {
         if let (metadata, interruption) = resume {
             Log.warning("the room was recording \(metadata.sessionID) when the daemon stopped: resuming in a new, linked session")
             let r = controller.start(caseNumber: metadata.caseNumber, participants: metadata.participants, continuing: interruption)
-            if !r.ok { Log.error("resume failed: \(r.error ?? "?")") }
+            if !r.ok { Log.error("resume failed: \(Log.excerpt(r.error ?? "?", limit: 400))") }  // may quote a participant
         }
         let server: ControlServer
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
@@ -27,6 +28,7 @@ public final class RoomController: @unchecked Sendable {
     private var current: Current?
     private var lastSession: (id: String, reason: String, verification: String, folder: String)?
     private var failure: String?
+    private var markRate = TokenBucket(burst: RoomController.markBurst, perSecond: RoomController.marksPerSecond)
     public let sessionsFolder: String
     private var currentMarker: String { config.daemon.spool + "/current.json" }
     /// Uploads to the central store; its queue lives in the spool and survives restarts.
@@ -40,13 +42,17 @@ public final class RoomController: @unchecked Sendable {
         }
         sessionsFolder = config.daemon.spool + "/sessions"
         try FileManager.default.createDirectory(atPath: sessionsFolder, withIntermediateDirectories: true)
+        // A spool made by an earlier version may be open to the daemon's group: close it.
+        for folder in [config.daemon.spool, sessionsFolder] where chmod(folder, 0o700) != 0 {
+            throw ConfigError("cannot restrict \(folder) to the daemon's user: \(String(cString: strerror(errno)))")
+        }
         if let location = config.daemon.store {
             let d = config.daemon
             do {
                 uploads = try UploadQueue(spool: d.spool + "/upload", store: try StoreLocation.open(location),
                                           options: .init(concurrency: d.uploadConcurrency, maxBytesPerSecond: d.uploadMaxBytesPerSecond.map(Int64.init),
                                                          localRetention: d.localRetentionHours.map { $0 * 3600 }),
-                                          log: { Log.info("upload: \($0)") })
+                                          log: { Log.info("upload: \(SafeText.escape($0))") })  // may quote the store's answer
             } catch { throw ConfigError("daemon.store \(location): \(error)") }
             uploads?.start()
         } else {
@@ -57,7 +63,7 @@ public final class RoomController: @unchecked Sendable {
     /// Queues what a session folder holds that the store may not have yet (idempotent).
     private func follow(_ follower: SessionFollower?) {
         guard let follower else { return }
-        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(error)") }
+        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(SafeText.escape("\(error)"))") }
     }
 
     public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
@@ -89,11 +95,25 @@ public final class RoomController: @unchecked Sendable {
 
         var linkText: String {
             var text = "continues interrupted session \(folderName); "
-            if let problem { text += "it could not be recovered: \(problem)" } else {
+            if let problem { text += "it could not be recovered: \(Self.cut(problem, toEscapedBytes: 1024))" } else {
                 text += "its last good media ended at \(lastGoodUTC.map(RFC3339.format) ?? "unknown")"
             }
             let gap = lastGoodUTC.map { String(format: "%.3f", Date().timeIntervalSince($0)) } ?? "unknown"
             return text + "; gap about \(gap) s"
+        }
+
+        /// The longest start of `text` that takes at most `limit` bytes in the manifest: the link
+        /// is a marker and must stay within a marker's limit, whatever the error said.
+        static func cut(_ text: String, toEscapedBytes limit: Int) -> String {
+            guard ManifestFormat.escapedByteCount(text) > limit else { return text }
+            var kept = String.UnicodeScalarView()
+            var bytes = 3  // "..."
+            for scalar in text.unicodeScalars {
+                bytes += ManifestFormat.escapedByteCount(String(scalar))
+                guard bytes <= limit else { break }
+                kept.append(scalar)
+            }
+            return String(kept) + "..."
         }
     }
 
@@ -132,6 +152,7 @@ public final class RoomController: @unchecked Sendable {
             session.start()
             // The record of the new session says what it continues and how long the gap was.
             if let previous { session.mark(previous.linkText) }
+            markRate = TokenBucket(burst: Self.markBurst, perSecond: Self.marksPerSecond)
             current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
                               requestedAt: requestedAt, progress: progress, follower: follower)
             failure = nil
@@ -208,14 +229,36 @@ public final class RoomController: @unchecked Sendable {
         return r
     }
 
+    /// Marks per session: a burst of `markBurst`, then `marksPerSecond`.
+    public static let markBurst = 10
+    public static let marksPerSecond = 2.0
+
+    /// A marker in the running session's record. Never waits: a mark over the rate, over the
+    /// manifest's budget for markers, or while too many wait to be sealed is refused, never queued
+    /// in the way of media.
     public func mark(_ text: String) -> ControlReply {
-        lock.lock(); defer { lock.unlock() }
-        guard let c = current, state == .recording else { return .failure("not recording (state: \(state.rawValue)); a marker needs a session") }
-        c.session.mark(text)
-        Log.info("marker in \(c.id): \(text)")
+        lock.lock()
+        guard let c = current, state == .recording else {
+            let s = state
+            lock.unlock()
+            return .failure("not recording (state: \(s.rawValue)); a marker needs a session")
+        }
+        let allowed = markRate.take()
+        lock.unlock()
+        guard allowed else {
+            return .failure("mark refused: more than \(Int(Self.marksPerSecond)) marks a second (after a burst of \(Self.markBurst))")
+        }
+        var st = stat()
+        if stat(c.folder + "/" + ManifestFormat.manifestFileName, &st) == 0, Int64(st.st_size) >= ManifestFormat.markerBudgetBytes {
+            return .failure("mark refused: the session's manifest has reached its \(ManifestFormat.markerBudgetBytes / 1_048_576) MiB budget for markers")
+        }
+        guard c.session.mark(text) else {
+            return .failure("mark refused: \(RecordingSession.markerLane) marks are already waiting to be sealed; try again in a moment")
+        }
+        Log.info("marker in \(c.id): \(Log.excerpt(text))")
         var r = ControlReply(ok: true)
         r.session = c.id
-        r.state = state.rawValue
+        r.state = State.recording.rawValue
         return r
     }
 

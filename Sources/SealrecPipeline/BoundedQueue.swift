@@ -3,6 +3,8 @@ import Foundation
 /// The link between two pipeline elements (a pad pair): a bounded FIFO owned by no thread.
 /// Capture-side producers use `offer`, which never blocks and counts what it had to drop;
 /// other producers use `put`, which waits for room (back-pressure that stops at the capture queue).
+/// Items that must neither wait nor take a slot the producers need (an operator's marker) go in a
+/// small lane beside the ring with `offerBeside`; consumers take those first.
 public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     // A ring of optionals: a taken slot is emptied at once, so a queue never keeps a frame alive.
@@ -16,10 +18,13 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     /// the hole is (before this item), not merely that the count went up while older items waited.
     private var dropsBefore: [Int]
     private var dropsSinceLastAdded = 0
+    private var beside: [Element] = []
+    public let besideCapacity: Int
 
-    public init(capacity: Int) {
+    public init(capacity: Int, besideCapacity: Int = 0) {
         precondition(capacity > 0)
         self.capacity = capacity
+        self.besideCapacity = besideCapacity
         ring = Array(repeating: nil, count: capacity)
         dropsBefore = Array(repeating: 0, count: capacity)
     }
@@ -43,6 +48,17 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return true
     }
 
+    /// Adds to the lane beside the ring without waiting; false when that lane is full or the queue
+    /// closed (not counted as a drop: the caller refuses, nothing captured was lost).
+    @discardableResult
+    public func offerBeside(_ item: Element) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        guard !closed, beside.count < besideCapacity else { return false }
+        beside.append(item)
+        condition.broadcast()
+        return true
+    }
+
     private func append(_ item: Element) {
         ring[(head + count) % capacity] = item
         dropsBefore[(head + count) % capacity] = dropsSinceLastAdded
@@ -57,7 +73,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     /// Next item and how many offers were dropped right before it (the hole it follows).
     public func takeCounted() -> (item: Element, droppedBefore: Int)? {
         condition.lock(); defer { condition.unlock() }
-        while count == 0 && !closed { condition.wait() }
+        while count == 0 && beside.isEmpty && !closed { condition.wait() }
+        if !beside.isEmpty { return (beside.removeFirst(), 0) }
         guard count > 0, let item = ring[head].take() else { return nil }
         let drops = dropsBefore[head]
         head = (head + 1) % capacity
@@ -71,11 +88,12 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     /// Next item, waiting at most until a CLOCK_MONOTONIC deadline (nanoseconds).
     public func poll(until deadline: Int64) -> Poll {
         condition.lock(); defer { condition.unlock() }
-        while count == 0 && !closed {
+        while count == 0 && beside.isEmpty && !closed {
             let remaining = Double(deadline - MonotonicClock.now()) / 1e9
             if remaining <= 0 { return .timedOut }
             _ = condition.wait(until: Date().addingTimeInterval(remaining))
         }
+        if !beside.isEmpty { return .item(beside.removeFirst()) }
         guard count > 0 else { return .closed }
         let item = ring[head].take()!
         head = (head + 1) % capacity

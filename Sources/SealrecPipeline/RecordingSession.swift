@@ -139,7 +139,9 @@ public final class RecordingSession: @unchecked Sendable {
         self.sources = sources
         self.encoders = tracks.map(\.encoder)
         sourceOutputs = outputs
-        let mux = BoundedQueue<MuxItem>(capacity: 48)  // small: packets waiting while the muxer fsyncs are memory
+        // Small: packets waiting while the muxer fsyncs are memory. Markers get a lane of their own
+        // beside it, so a flood of them never takes a slot a packet needs nor waits for one.
+        let mux = BoundedQueue<MuxItem>(capacity: 48, besideCapacity: RecordingSession.markerLane)
         muxQueue = mux
         self.stages = tracks.enumerated().map { index, t in
             if let fps = t.frameRate {
@@ -207,10 +209,15 @@ public final class RecordingSession: @unchecked Sendable {
     /// Buffers dropped so far, all sources.
     public var droppedBuffers: Int { stages.reduce(0) { $0 + $1.dropCount } }
 
-    /// Adds an operator's marker to the record.
-    public func mark(_ text: String) {
+    /// Markers that may wait to be sealed at once.
+    public static let markerLane = 16
+
+    /// Adds an operator's marker to the record without ever waiting: false (refused) while
+    /// `markerLane` markers are already waiting to be sealed.
+    @discardableResult
+    public func mark(_ text: String) -> Bool {
         let t = timeline.zero.map { MonotonicClock.now() - $0 } ?? 0
-        muxQueue.put(.event(.marker(text: text, timelineNanos: t)))
+        return muxQueue.offerBeside(.event(.marker(text: text, timelineNanos: t)))
     }
 
     public func wait() -> Result {

@@ -54,6 +54,8 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
     private let config: RoomConfig
     private var writer: ManifestWriter?
     private var lastGoodMicros: Int64 = 0
+    /// Markers the manifest writer refused (left out of the record).
+    public private(set) var refusedMarkers = 0
 
     public init(folder: String, key: RoomKey, metadata: SessionMetadata, config: RoomConfig) {
         self.folder = URL(fileURLWithPath: folder)
@@ -96,7 +98,14 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
             try writer.appendEvent(EventRecord(kind: .deviceGap, atMicros: t / 1000, source: source,
                                                details: "\(source) stopped delivering after \(Double(t / 1000) / 1e6) s: \(message)"))
         case let .marker(text, t):
-            try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
+            // A marker the writer refuses (too long, over the manifest's budget) is left out; it
+            // must never end the recording. The daemon refuses such marks before they get here.
+            do {
+                try writer.appendEvent(EventRecord(kind: .marker, atMicros: t / 1000, source: "operator", details: text))
+            } catch {
+                guard case .invalidRecord = error else { throw error }
+                refusedMarkers += 1
+            }
         case let .clockCorrected(source, t, ppm, corrected, startOffset, endOffset):
             let ms = { (n: Int64) in String(format: "%.1f ms", Double(n) / 1e6) }
             try writer.appendEvent(EventRecord(kind: .other, atMicros: t / 1000, source: source,

@@ -18,6 +18,10 @@ public final class ManifestWriter {
     private var unrepaired: FileError?
     /// Bytes of a torn trailing line that `resume` cut off (0 for a fresh or clean manifest).
     public private(set) var discardedPartialBytes = 0
+    /// The manifest's length so far.
+    public private(set) var byteCount: Int64 = 0
+    /// Markers are refused from this manifest length on (tests lower it).
+    public var markerBudgetBytes = ManifestFormat.markerBudgetBytes
 
     private init(folder: URL, key: RoomKey, file: DurableFile, state: ChainState) {
         self.folder = folder
@@ -64,6 +68,7 @@ public final class ManifestWriter {
             } catch { throw .file(error) }
             writer.discardedPartialBytes = torn.count
         }
+        writer.byteCount = Int64(data.count - (torn?.count ?? 0))
         return writer
     }
 
@@ -81,6 +86,17 @@ public final class ManifestWriter {
         guard event.atMicros >= 0, event.gap.map({ $0.startMicros >= 0 && $0.durationMicros > 0 }) ?? true else {
             throw .invalidRecord("event at \(event.atMicros) µs: negative time or non-positive gap")
         }
+        // Markers come from people, as many as they press: bounded in size and in total, so no
+        // number of them can make a manifest its own verifier refuses. Other entries always go in.
+        if event.kind == .marker {
+            let textBytes = ManifestFormat.escapedByteCount(event.details)
+            guard textBytes <= ManifestFormat.maxMarkerTextBytes else {
+                throw .invalidRecord("marker refused: its text takes \(textBytes) bytes in the manifest, over the \(ManifestFormat.maxMarkerTextBytes)-byte limit")
+            }
+            guard byteCount < markerBudgetBytes else {
+                throw .invalidRecord("marker refused: the manifest holds \(byteCount) bytes, at its \(markerBudgetBytes)-byte budget for markers")
+            }
+        }
         try append(.event(event))
     }
 
@@ -97,10 +113,14 @@ public final class ManifestWriter {
         try Self.checkReadable(body, entry)
         let signature: [UInt8]
         do { signature = try key.sign(body) } catch { throw .crypto(error) }
+        let line = ManifestLine.encode(body: body, signature: signature)
+        guard line.count <= ManifestFormat.maxLineBytes else {
+            throw .invalidRecord("\(entry.typeName) entry would be a \(line.count)-byte line, over the verifier's \(ManifestFormat.maxLineBytes)-byte limit")
+        }
         let goodLength: Int64
         do { goodLength = try file.size() } catch { throw .file(error) }
         do {
-            try file.write(ManifestLine.encode(body: body, signature: signature))
+            try file.write(line)
             // One fsync per entry: an entry the daemon reported as sealed survives power loss.
             try file.sync()
         } catch {
@@ -113,6 +133,7 @@ public final class ManifestWriter {
             throw .file(error)
         }
         nextSeq += 1
+        byteCount = goodLength + Int64(line.count)
         previousHash = SHA256Hasher.hash(body)
         if case .segment(let segment) = entry {
             segmentCount += 1

@@ -31,10 +31,10 @@ public final class SessionFollower: @unchecked Sendable {
     @discardableResult
     public func poll() throws(StoreError) -> Int {
         let manifestPath = folder + "/manifest.jsonl"
-        guard !ended, let manifest = FileManager.default.contents(atPath: manifestPath), manifest.count > consumed else { return 0 }
+        guard !ended, let manifest = Self.bytes(of: manifestPath, from: consumed), !manifest.isEmpty else { return 0 }
         // Only complete lines: a last line without "\n" is still being written (or torn), never an entry.
-        guard let lastNewline = manifest.lastIndex(of: 0x0A), lastNewline >= consumed else { return 0 }
-        let fresh = manifest[consumed...lastNewline]
+        guard let lastNewline = manifest.lastIndex(of: 0x0A) else { return 0 }
+        let fresh = manifest[...lastNewline]
         var count = 0
         for raw in fresh.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
             let line = Array(raw) + [0x0A]
@@ -58,6 +58,15 @@ public final class SessionFollower: @unchecked Sendable {
             }
         }
         return count
+    }
+
+    /// The file's bytes from `offset` on: only what is new since the last poll is read, so
+    /// following a long manifest costs its new lines, not the whole file per entry.
+    static func bytes(of path: String, from offset: Int) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.readToEnd() else { return nil }
+        return Array(data)
     }
 
     /// The session's uploader, made from its first manifest line (which names room and session).

@@ -12,6 +12,17 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var process: Process?
     private(set) var logs: [String] = []
     private var logPipe: Pipe?
+    private var logSink: LogSink?
+
+    /// The daemon's stderr as read so far; `ended` once its end was read.
+    final class LogSink: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes = Data()
+        private var done = false
+        func append(_ d: Data) { lock.withLock { if d.isEmpty { done = true } else { bytes.append(d) } } }
+        var data: Data { lock.withLock { bytes } }
+        var ended: Bool { lock.withLock { done } }
+    }
 
     init(segmentSeconds: Int = 2, reserveMegabytes: Int = 64, extra: String = "", daemonExtra: String = "", spool spoolPath: String? = nil) throws {
         dir = Scratch("daemon")
@@ -31,15 +42,23 @@ final class DaemonHarness: @unchecked Sendable {
 
     static var daemonPath: String { (Run.sealrecPath as NSString).deletingLastPathComponent + "/sealrecd" }
 
-    /// Starts sealrecd and waits until its socket answers.
-    func launch(environment: [String: String] = [:]) throws {
+    /// Starts sealrecd (through `via`, e.g. setpriv, when given) and waits until its socket answers.
+    func launch(environment: [String: String] = [:], via: [String] = []) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: DaemonHarness.daemonPath)
-        p.arguments = ["--config", config]
+        p.executableURL = URL(fileURLWithPath: via.first ?? DaemonHarness.daemonPath)
+        p.arguments = via.dropFirst() + (via.isEmpty ? [] : [DaemonHarness.daemonPath]) + ["--config", config]
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
+        // Drained as it comes: a full pipe would block the daemon's next log line (and what waits on it).
+        let sink = LogSink()
+        logSink = sink
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            sink.append(data)
+        }
         try p.run()
         process = p
         logPipe = err
@@ -72,6 +91,16 @@ final class DaemonHarness: @unchecked Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A raw connection to the control socket (-1 when refused).
+    func connectRaw() -> Int32 { socket_connect(socket) }
+
+    /// The daemon's resident memory, KiB (from /proc).
+    var residentKiB: Int? {
+        guard let p = process, let text = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return line.split(separator: " ").compactMap { Int($0) }.first
+    }
+
     func signal(_ sig: Int32) { if let p = process { kill(p.processIdentifier, sig) } }
 
     func kill9() {
@@ -91,10 +120,15 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     private func collectLog() -> String {
-        guard let pipe = logPipe else { return "" }
+        guard let pipe = logPipe, let sink = logSink else { return "" }
         logPipe = nil
+        logSink = nil
         if process?.isRunning == true { return "" }
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // The daemon has exited: wait for the drain to reach the end of its output.
+        let deadline = Date().addingTimeInterval(10)
+        while !sink.ended && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if !sink.ended { pipe.fileHandleForReading.readabilityHandler = nil }
+        return String(decoding: sink.data, as: UTF8.self)
     }
 
     var sessionFolders: [String] {

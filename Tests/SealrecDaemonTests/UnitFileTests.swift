@@ -31,7 +31,7 @@ import TestSupport
     @Test func unitIsANotifyServiceWithAWatchdog() throws {
         let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
         for directive in ["Type=notify", "WatchdogSec=", "User=sealrec", "ProtectSystem=strict", "ReadWritePaths=/var/lib/sealrec",
-                          "NoNewPrivileges=yes", "PrivateTmp=yes", "DevicePolicy=closed", "RestrictAddressFamilies=", "SystemCallFilter=@system-service"] {
+                          "NoNewPrivileges=yes", "UMask=0077", "StateDirectoryMode=0700", "PrivateTmp=yes", "DevicePolicy=closed", "RestrictAddressFamilies=", "SystemCallFilter=@system-service"] {
             #expect(text.contains(directive), "missing \(directive)")
         }
     }

@@ -75,6 +75,19 @@ import Testing
         #expect(q.takeCounted()! == (6, 0))
     }
 
+    /// A marker never waits for, nor takes, a slot the media needs: the lane beside a full ring
+    /// still takes it (up to its own size), its items come out first, and the ring stays whole.
+    @Test func theLaneBesideAFullQueueNeitherWaitsNorTakesItsSlots() {
+        let q = BoundedQueue<Int>(capacity: 2, besideCapacity: 2)
+        #expect(q.offer(1) && q.offer(2) && !q.offer(3))
+        #expect(q.offerBeside(100) && q.offerBeside(101))
+        #expect(!q.offerBeside(102))
+        #expect(q.dropped == 1 && q.depth == 2)
+        #expect([q.take(), q.take(), q.take(), q.take()] == [100, 101, 1, 2])
+        q.close()
+        #expect(!q.offerBeside(103) && q.take() == nil)
+    }
+
     @Test func closeDrainsThenEnds() {
         let q = BoundedQueue<Int>(capacity: 4)
         q.put(1); q.put(2)

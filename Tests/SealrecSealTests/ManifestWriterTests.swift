@@ -187,3 +187,52 @@ import Testing
         }
     }
 }
+
+/// Markers come from people and are bounded; the entries that prove the media never are.
+@Suite struct ManifestBudgetTests {
+    @Test func theWriterRefusesMarkersLongBeforeTheVerifiersLimitButNeverSegments() throws {
+        // The default budget leaves three quarters of what the verifier reads to the other entries.
+        #expect(ManifestFormat.markerBudgetBytes * 4 <= ManifestFormat.maxManifestBytes)
+        #expect(ManifestFormat.maxMarkerTextBytes * 100 < ManifestFormat.maxLineBytes)
+        // The count is what the line will hold.
+        for text in ["plain", "quote \" and \\", "Zoë", "李雷", "😀", "a\u{301}\u{301}", "tab\tnew\nline\u{7f}", ""] {
+            #expect(ManifestFormat.escapedByteCount(text) == JSONValue.string(text).asciiBytes.count - 2, "\(text)")
+        }
+        #expect(ManifestFormat.escapedByteCount(String(repeating: "é", count: 1000), limit: 10) == 11)
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
+        writer.markerBudgetBytes = 64 * 1024  // small, so the test writes 64 KiB, not 64 MiB
+        let text = String(repeating: "n", count: ManifestFormat.maxMarkerTextBytes)
+        var accepted = 0
+        var refusal: ManifestError?
+        for i in 0..<200 {
+            do { try writer.appendEvent(EventRecord(kind: .marker, atMicros: Int64(i), source: "operator", details: text)); accepted += 1 } catch {
+                refusal = error
+                break
+            }
+        }
+        #expect(accepted > 0 && accepted < 200)
+        #expect(writer.byteCount >= writer.markerBudgetBytes && writer.byteCount < writer.markerBudgetBytes + 4096)
+        guard case .invalidRecord(let why) = refusal else { Issue.record("\(String(describing: refusal))"); return }
+        #expect(why.hasPrefix("marker refused: the manifest holds"), "\(why)")
+        // A marker too long in the manifest (combining accents: 6 bytes each) is refused at any size.
+        #expect(throws: ManifestError.self) {
+            try writer.appendEvent(EventRecord(kind: .marker, atMicros: 1, source: "operator", details: "a" + String(repeating: "\u{301}", count: 400)))
+        }
+        // Segment, event and end entries still go in, and the manifest verifies.
+        try writer.appendEvent(EventRecord(kind: .other, atMicros: 1, source: "mic", details: "still recorded"))
+        for (index, name) in MediaFixture.segmentNames.enumerated() {
+            let bytes = try Data(contentsOf: fixture.directory.appendingPathComponent(name))
+            try bytes.write(to: scratch.url.appendingPathComponent(name))
+            let start = Int64(index) * MediaFixture.segmentMicros
+            try writer.appendSegment(SegmentRecord(fileName: name, byteLength: Int64(bytes.count), sha256: SHA256Hasher.hash(Array(bytes)),
+                                                   startMicros: start, durationMicros: MediaFixture.segmentMicros,
+                                                   wallClockStart: MediaFixture.header().utcAnchor.addingTimeInterval(Double(start) / 1e6)))
+        }
+        try writer.close(reason: .stopped, lastGoodMicros: writer.timelineEndMicros)
+        let size = try FileManager.default.attributesOfItem(atPath: scratch.file(ManifestFormat.manifestFileName).path)[.size] as? Int64
+        #expect(size == writer.byteCount)
+        #expect(Verifier.verify(folder: scratch.url, trusted: [fixture.key.publicKey]).verdict == .verified)
+    }
+}
