@@ -65,8 +65,10 @@ public struct ManifestLine: Sendable {
         }
         if let nonASCII = line.firstIndex(where: { $0 >= 0x80 }) { throw .nonASCII(offset: nonASCII - line.startIndex) }
 
+        // The marker is looked for only before the closing `"}`: in `x,"sig":"}` its last quote is that
+        // closing quote, and the signature text between them would be a negative range.
         guard line.count >= 2, line.suffix(2).elementsEqual(#""}"#.utf8),
-              let markerStart = lastIndex(of: ManifestFormat.signatureMarker, in: line)
+              let markerStart = lastIndex(of: ManifestFormat.signatureMarker, in: line.dropLast(2))
         else { throw .noSignatureMember }
         let encoded = line[(markerStart + ManifestFormat.signatureMarker.count)..<(line.endIndex - 2)]
         guard !encoded.contains(UInt8(ascii: "\"")) else { throw .noSignatureMember }
