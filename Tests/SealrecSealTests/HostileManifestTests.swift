@@ -41,6 +41,24 @@ struct ForgedManifest {
                 Comment(rawValue: report.text()))
     }
 
+    /// Case 3: a manifest of 16 MiB of newlines took 4.7 GB and 46 s. Problems are now capped and
+    /// unreadable lines are not kept.
+    @Test func manifestOfNewlinesFailsWithACappedProblemList() throws {
+        let scratch = try Scratch()
+        let lineCount = 16 << 20
+        try Data(repeating: 0x0A, count: lineCount).write(to: scratch.file(ManifestFormat.manifestFileName))
+        let report = Verifier.verify(folder: scratch.url, trusted: [])
+        #expect(report.verdict == .failed)
+        #expect(report.problems.count == VerificationReport.maxProblems)
+        #expect(report.problems.first == VerificationProblem(line: 1, "empty line"))
+        #expect(report.problemCount > lineCount)
+        let text = report.text()
+        #expect(text.contains("... and \(report.problemCount - VerificationReport.maxProblems) more problems"))
+        #expect(text.contains("FAILED: \(report.problemCount) problems found"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(json["problems_omitted"] as? Int == report.problemCount - VerificationReport.maxProblems)
+    }
+
     /// Issue 20: start_us + duration_us past Int64.max trapped while the report was formatted,
     /// even when the key is unknown.
     @Test(arguments: [(Int64.max - 1000, Int64(2_000_000)), (Int64(0), Int64.max), (Int64(1), Int64.max)])
