@@ -224,8 +224,7 @@ struct VerificationRun {
         }
         let expected = listed.union(SegmentFileName.reserved)
         for name in names.sorted() where !expected.contains(name) {
-            let lowered = name.lowercased()
-            if [".mp4", ".m4s", ".m4a", ".m4v", ".mov"].contains(where: lowered.hasSuffix) {
+            if SegmentFileName.isMediaOrPlaylist(name) {
                 report.add(VerificationProblem(file: name, "media file not listed in the manifest"))
             } else {
                 report.note("\(name): not listed in the manifest (not a media file; ignored)")
