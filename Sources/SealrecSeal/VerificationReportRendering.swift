@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// Human and machine renderings of a report.
 extension VerificationReport {
@@ -36,7 +37,9 @@ extension VerificationReport {
         }
         lines += notes.map { "note: \($0)" }
         if omittedNotes > 0 { lines.append("note: ... and \(omittedNotes) more notes") }
-        return lines.joined(separator: "\n") + "\n"
+        // Names and strings from the folder and the manifest are untrusted: each line is escaped
+        // whole, so none can move the cursor, repaint a line or start a line of its own.
+        return lines.map { SafeText.escape($0) }.joined(separator: "\n") + "\n"
     }
 
     public func json() -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Checks a session folder against its manifest. Never throws: whatever is wrong with the
 /// input becomes a problem in the report, located by line/seq and/or file.
@@ -226,6 +227,9 @@ struct VerificationRun {
         for name in names.sorted() where !expected.contains(name) {
             if SegmentFileName.isMediaOrPlaylist(name) {
                 report.add(VerificationProblem(file: name, "media file not listed in the manifest"))
+            } else if name.unicodeScalars.contains(where: { !SafeText.isPrintable($0) }) {
+                // The recorder never writes such a name; it is there to disguise something (e.g. repaint a terminal).
+                report.add(VerificationProblem(file: name, "unlisted file whose name holds non-printable characters (shown escaped)"))
             } else {
                 report.note("\(name): not listed in the manifest (not a media file; ignored)")
             }

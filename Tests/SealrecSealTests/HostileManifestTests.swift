@@ -2,6 +2,7 @@ import Foundation
 import SealrecCrypto
 import Testing
 @testable import SealrecSeal
+import SealrecFormat
 
 /// A manifest written line by line by someone holding the room key: each body gets its seq and
 /// the previous body's hash, then is signed. `members` is the body after "prev".
@@ -78,5 +79,29 @@ struct ForgedManifest {
             #expect(report.summary.sessionID != nil, Comment(rawValue: report.text()))
             #expect(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) is [String: Any])
         }
+    }
+
+    /// Case 6 of issue 15: a hostile file name or manifest string printed raw could repaint the
+    /// terminal ("VERIFIED" over "FAILED"). The text report escapes every non-printable character.
+    @Test func terminalEscapesInNamesAndManifestStringsAreEscaped() throws {
+        let hostile = "\r\u{1b}[2K\u{1b}[32mVERIFIED\u{1b}[0m"
+        let session = try SealedSession(header: MediaFixture.header(caseNumber: "2026-KR-1" + hostile))
+        #expect(session.verify().verdict == .verified)
+        let name = "x.mp4" + hostile
+        try Data("x".utf8).write(to: session.folder.appendingPathComponent(name))
+        let report = session.verify()
+        #expect(report.verdict == .failed, Comment(rawValue: report.text()))
+        #expect(report.problems.contains { $0.file == name && $0.message.contains("non-printable") })
+        let text = report.text()
+        let controls = text.unicodeScalars.filter { $0 != "\n" && !SafeText.isPrintable($0) }
+        #expect(controls.isEmpty, "control characters in the report: \(controls.map { $0.value })")
+        #expect(text.contains(#"case: 2026-KR-1\x0d\x1b[2K\x1b[32mVERIFIED\x1b[0m"#), Comment(rawValue: text))
+        #expect(text.contains(#"problem: x.mp4\x0d\x1b[2K"#), Comment(rawValue: text))
+        // The JSON report keeps the exact strings, with JSON's own escapes, and no raw control byte.
+        let json = report.json()
+        #expect(!json.utf8.contains { $0 < 0x20 && $0 != 0x0A } && !json.utf8.contains(0x7F))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect((object["summary"] as? [String: Any])?["case_number"] as? String == "2026-KR-1" + hostile)
+        #expect((object["problems"] as? [[String: Any]])?.contains { $0["file"] as? String == name } == true)
     }
 }
