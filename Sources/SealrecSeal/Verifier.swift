@@ -36,6 +36,7 @@ struct VerificationRun {
         if let session {
             TimelineCheck(toleranceMicros: session.frameDurationMicros, gaps: content.gaps).check(content.segments, into: &report)
         }
+        PlaylistCheck(segments: content.segments, ended: content.end != nil).check(folder: folder, into: &report)
         checkEnd(content)
     }
 
