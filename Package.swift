@@ -50,6 +50,10 @@ let package = Package(
 
         .executableTarget(name: "sealrec", dependencies: ["SealrecFormat", "SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
+        // Fuzz targets (Scripts/fuzz builds sealrec-fuzz with libFuzzer; the tests replay Fuzz/corpus).
+        .target(name: "SealrecFuzz", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecDaemon", "SealrecPipeline", "SealrecAccess", "SealrecStore", "SealrecCrypto"]),
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "sealrec-fuzz", dependencies: ["SealrecFuzz", "CFuzzDriver"]),
 
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
+        .testTarget(name: "SealrecFuzzTests", dependencies: ["SealrecFuzz"]),
         .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),
     ]
 )

@@ -85,7 +85,8 @@ public struct DeclaredGap: Sendable, Equatable {
         self.durationMicros = durationMicros
     }
 
-    public var endMicros: Int64 { startMicros + durationMicros }
+    /// Saturating: a declared gap read from a manifest may reach past Int64.max.
+    public var endMicros: Int64 { startMicros.saturatingAdd(durationMicros) }
 }
 
 public struct EventRecord: Sendable, Equatable {

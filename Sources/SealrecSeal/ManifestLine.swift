@@ -53,20 +53,25 @@ public struct ManifestLine: Sendable {
     public static func split(_ line: ArraySlice<UInt8>) throws(ManifestLineError) -> (body: [UInt8], signature: [UInt8]) {
         guard !line.isEmpty else { throw .empty }
         guard line.count <= ManifestFormat.maxLineBytes else { throw .tooLong(bytes: line.count) }
-        var decoder = UTF8()
-        var iterator = line.makeIterator()
-        var offset = 0
-        decoding: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): offset += UTF8.width(scalar)
-            case .emptyInput: break decoding
-            case .error: throw .invalidUTF8(offset: offset)
+        if let nonASCII = line.firstIndex(where: { $0 >= 0x80 }) {
+            // Only a line that is not ASCII needs decoding, to say which of the two is wrong.
+            var decoder = UTF8()
+            var iterator = line.makeIterator()
+            var offset = 0
+            decoding: while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue(let scalar): offset += UTF8.width(scalar)
+                case .emptyInput: break decoding
+                case .error: throw .invalidUTF8(offset: offset)
+                }
             }
+            throw .nonASCII(offset: nonASCII - line.startIndex)
         }
-        if let nonASCII = line.firstIndex(where: { $0 >= 0x80 }) { throw .nonASCII(offset: nonASCII - line.startIndex) }
 
+        // The marker is looked for only before the closing `"}`: in `x,"sig":"}` its last quote is that
+        // closing quote, and the signature text between them would be a negative range.
         guard line.count >= 2, line.suffix(2).elementsEqual(#""}"#.utf8),
-              let markerStart = lastIndex(of: ManifestFormat.signatureMarker, in: line)
+              let markerStart = lastIndex(of: ManifestFormat.signatureMarker, in: line.dropLast(2))
         else { throw .noSignatureMember }
         let encoded = line[(markerStart + ManifestFormat.signatureMarker.count)..<(line.endIndex - 2)]
         guard !encoded.contains(UInt8(ascii: "\"")) else { throw .noSignatureMember }

@@ -8,8 +8,14 @@ import Foundation
 /// UTC timestamps with exactly six fraction digits ("2026-11-25T11:21:56.123456Z"): one fixed
 /// width, so timestamps compare as text and reviewers can read them without tooling.
 public enum RFC3339 {
+    /// Clamped to Int64's range: a date computed from a manifest's numbers may lie beyond it,
+    /// and a report about a hostile manifest must still be printable.
     public static func microseconds(of date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if micros.isNaN { return 0 }
+        if micros >= Double(Int64.max) { return .max }  // Double(Int64.max) is 2^63, one past the range
+        if micros <= Double(Int64.min) { return .min }
+        return Int64(micros)
     }
 
     public static func date(microseconds: Int64) -> Date {

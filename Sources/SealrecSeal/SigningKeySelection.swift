@@ -41,7 +41,7 @@ struct SigningKeySelection {
                 + "\(folderKeyProblem), and no trusted key matches; signatures cannot be checked"))
         }
         if let folderKey, selection.trusted, folderKey != selection.key {
-            report.notes.append("\(ManifestFormat.publicKeyFileName) (fingerprint \(folderKey.fingerprint)) is not the session key; ignored")
+            report.note("\(ManifestFormat.publicKeyFileName) (fingerprint \(folderKey.fingerprint)) is not the session key; ignored")
         }
         return selection
     }

@@ -8,16 +8,29 @@ struct TimelineCheck {
     }
 
     let toleranceMicros: Int64
-    let gaps: [DeclaredGap]
+    /// Declared gaps sorted by start, and the furthest end among each prefix: a hole is looked up
+    /// in O(log n), so a manifest of many gaps and many holes costs no quadratic time.
+    private let gapStarts: [Int64]
+    private let furthestEnds: [Int64]
 
-    func problems(_ segments: [Listed]) -> [VerificationProblem] {
-        var problems: [VerificationProblem] = []
+    init(toleranceMicros: Int64, gaps: [DeclaredGap]) {
+        self.toleranceMicros = toleranceMicros
+        let sorted = gaps.sorted { $0.startMicros < $1.startMicros }
+        gapStarts = sorted.map(\.startMicros)
+        var furthest = Int64.min
+        furthestEnds = sorted.map { gap in
+            furthest = max(furthest, gap.endMicros)
+            return furthest
+        }
+    }
+
+    func check(_ segments: [Listed], into report: inout VerificationReport) {
         var expectedStart: Int64 = 0
         for segment in segments {
             let start = segment.record.startMicros
             let delta = start.saturatingSubtract(expectedStart)
-            func problem(_ message: String) {
-                problems.append(VerificationProblem(line: segment.line, seq: segment.seq, file: segment.record.fileName, message))
+            func problem(_ message: @autoclosure () -> String) {
+                report.add(VerificationProblem(line: segment.line, seq: segment.seq, file: segment.record.fileName, message()))
             }
             if delta < -toleranceMicros {
                 problem("starts at \(start) µs, overlapping the previous segment, which ends at \(expectedStart) µs")
@@ -27,14 +40,17 @@ struct TimelineCheck {
             }
             expectedStart = start.saturatingAdd(segment.record.durationMicros)
         }
-        return problems
     }
 
-    /// True when one declared gap spans [from, to], allowing one frame at each edge.
+    /// True when one declared gap spans [from, to], allowing one frame at each edge: of the gaps
+    /// starting early enough, the one reaching furthest decides.
     private func isCovered(from: Int64, to: Int64) -> Bool {
-        gaps.contains { gap in
-            gap.startMicros <= from.saturatingAdd(toleranceMicros)
-                && gap.startMicros.saturatingAdd(gap.durationMicros) >= to.saturatingSubtract(toleranceMicros)
+        let latestStart = from.saturatingAdd(toleranceMicros)
+        var low = 0, high = gapStarts.count  // count of gaps with start <= latestStart
+        while low < high {
+            let middle = (low + high) / 2
+            if gapStarts[middle] <= latestStart { low = middle + 1 } else { high = middle }
         }
+        return low > 0 && furthestEnds[low - 1] >= to.saturatingSubtract(toleranceMicros)
     }
 }

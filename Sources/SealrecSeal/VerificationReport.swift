@@ -56,16 +56,28 @@ public struct VerificationSummary: Sendable, Equatable {
 }
 
 public struct VerificationReport: Sendable {
+    /// Only the first problems and notes are kept: a hostile manifest or folder can produce one per
+    /// line or file, and the report must stay small. The rest are counted.
+    public static let maxProblems = 1000
+    public static let maxNotes = 100
+
     public var folder: String
     public var summary = VerificationSummary()
-    public var problems: [VerificationProblem] = []
+    /// The first `maxProblems` problems found, in the order found.
+    public private(set) var problems: [VerificationProblem] = []
+    /// Problems found beyond `maxProblems`, counted but not kept.
+    public private(set) var omittedProblems = 0
     /// Observations that do not affect the verdict (e.g. an unrelated file in the folder).
-    public var notes: [String] = []
+    public private(set) var notes: [String] = []
+    public private(set) var omittedNotes = 0
 
     public init(folder: String) { self.folder = folder }
 
+    /// Every problem found, kept or not.
+    public var problemCount: Int { problems.count + omittedProblems }
+
     public var verdict: Verdict {
-        if !problems.isEmpty { return .failed }
+        if problemCount > 0 { return .failed }
         return summary.keyTrusted ? .verified : .untrustedKey
     }
 
@@ -78,5 +90,19 @@ public struct VerificationReport: Sendable {
         }
     }
 
-    mutating func add(_ problem: VerificationProblem) { problems.append(problem) }
+    /// The message is only built while there is room for it, so counting the rest stays cheap.
+    mutating func add(_ problem: @autoclosure () -> VerificationProblem) {
+        if problems.count < Self.maxProblems { problems.append(problem()) } else { omittedProblems += 1 }
+    }
+
+    /// `count` problems made by `problem(0..<count)`; only those that fit are made.
+    mutating func add(count: Int, _ problem: (Int) -> VerificationProblem) {
+        let kept = min(count, max(0, Self.maxProblems - problems.count))
+        for index in 0..<kept { problems.append(problem(index)) }
+        omittedProblems += count - kept
+    }
+
+    mutating func note(_ text: @autoclosure () -> String) {
+        if notes.count < Self.maxNotes { notes.append(text()) } else { omittedNotes += 1 }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// Human and machine renderings of a report.
 extension VerificationReport {
@@ -11,7 +12,7 @@ extension VerificationReport {
             return "UNTRUSTED KEY: entries, chain and files are consistent, but signed by untrusted key \(fingerprint)"
                 + " (from \(summary.keySource ?? "room.pub.pem")); pass --trust with the room's registered public key"
         case .failed:
-            return "FAILED: \(problems.count) problem\(problems.count == 1 ? "" : "s") found"
+            return "FAILED: \(problemCount) problem\(problemCount == 1 ? "" : "s") found"
         }
     }
 
@@ -24,12 +25,21 @@ extension VerificationReport {
             + "  duration: \(s.durationMicros.map(Self.seconds) ?? "?")")
         lines.append("segments: \(s.segmentCount)  entries: \(s.entryCount)  bytes hashed: \(s.bytesHashed)"
             + "  end reason: \(s.endReason?.rawValue ?? "none")")
-        for gap in s.declaredGaps {
+        for gap in s.declaredGaps.prefix(Self.maxGapLines) {
             lines.append("declared gap: \(Self.seconds(gap.startMicros)) + \(Self.seconds(gap.durationMicros))")
         }
+        if s.declaredGaps.count > Self.maxGapLines {
+            lines.append("declared gap: ... and \(s.declaredGaps.count - Self.maxGapLines) more (see --json)")
+        }
         lines += problems.map { "problem: \($0)" }
+        if omittedProblems > 0 {
+            lines.append("problem: ... and \(omittedProblems) more problems (only the first \(problems.count) are listed)")
+        }
         lines += notes.map { "note: \($0)" }
-        return lines.joined(separator: "\n") + "\n"
+        if omittedNotes > 0 { lines.append("note: ... and \(omittedNotes) more notes") }
+        // Names and strings from the folder and the manifest are untrusted: each line is escaped
+        // whole, so none can move the cursor, repaint a line or start a line of its own.
+        return lines.map { SafeText.escape($0) }.joined(separator: "\n") + "\n"
     }
 
     public func json() -> String {
@@ -67,10 +77,15 @@ extension VerificationReport {
             JSONMember("message", .string(verdictLine)),
             JSONMember("summary", .object(summaryMembers)),
             JSONMember("problems", .array(problemValues)),
+            JSONMember("problems_omitted", .int(omittedProblems)),
             JSONMember("notes", .array(notes.map { .string($0) })),
+            JSONMember("notes_omitted", .int(omittedNotes)),
         ])
         return String(decoding: report.asciiBytes, as: UTF8.self) + "\n"
     }
+
+    /// Declared gaps listed in the text report; the JSON report lists all.
+    static let maxGapLines = 100
 
     static func seconds(_ micros: Int64) -> String {
         let sign = micros < 0 ? "-" : ""

@@ -68,6 +68,67 @@ import TestSupport
     }
 }
 
+/// The playlist is not sealed, so both checkers hold it against the manifest (case 4 of issue 15):
+/// removing a segment from it must not leave a session that verifies and plays short.
+@Suite struct PlaylistTamperTests {
+    /// Header lines, then one block of tags + URI per segment, then the rest.
+    private static func blocks(_ text: String) -> (header: [String], blocks: [[String]], footer: [String]) {
+        var header: [String] = [], blocks: [[String]] = [], current: [String] = []
+        for line in text.split(separator: "\n").map(String.init) {
+            if line == "#EXT-X-ENDLIST" { continue }
+            if blocks.isEmpty && current.isEmpty && !["#EXT-X-MAP", "#EXT-X-DISCONTINUITY"].contains(where: line.hasPrefix) {
+                header.append(line)
+                continue
+            }
+            current.append(line)
+            if !line.hasPrefix("#") { blocks.append(current); current = [] }
+        }
+        return (header, blocks, current + (text.contains("#EXT-X-ENDLIST") ? ["#EXT-X-ENDLIST"] : []))
+    }
+
+    @Test(arguments: [
+        ("removed", "does not play seg-00003.mp4"),
+        ("reordered", "plays seg-00002.mp4 where the manifest has seg-00001.mp4"),
+        ("added again", "plays seg-00000.mp4 again"),
+        ("added unlisted", "plays seg-00099.mp4, which the manifest does not list"),
+        ("re-timed", "#EXTINF gives 1.500000 s for seg-00002.mp4"),
+        ("shortened byte range", "of seg-00001.mp4, which has"),
+        ("map to another file", "the #EXT-X-MAP before seg-00001.mp4 points at seg-00000.mp4"),
+        ("end mark removed", "has no #EXT-X-ENDLIST"),
+        ("start offset", "#EXT-X-START:TIME-OFFSET=4.0 is not a line the recorder writes"),
+    ])
+    func tamperedPlaylistFailsBothWays(how: String, expected: String) throws {
+        let dir = Scratch("playlist").path + "/session"
+        try FileManager.default.copyItem(atPath: SealedRecordingTests.original, toPath: dir)
+        let path = dir + "/index.m3u8"
+        var (header, blocks, footer) = Self.blocks(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(blocks.count == 5 && footer == ["#EXT-X-ENDLIST"], "\(blocks)")
+        switch how {
+        case "removed": blocks.remove(at: 3)
+        case "reordered": blocks.swapAt(1, 2)
+        case "added again": blocks.append(blocks[0])
+        case "added unlisted": blocks.append(blocks[0].map { $0.replacingOccurrences(of: "seg-00000", with: "seg-00099") })
+        case "re-timed": blocks[2] = blocks[2].map { $0.hasPrefix("#EXTINF:") ? "#EXTINF:1.500000," : $0 }
+        case "shortened byte range":
+            blocks[1] = blocks[1].map { line in
+                guard line.hasPrefix("#EXT-X-BYTERANGE:"), let at = line.firstIndex(of: "@"),
+                      let length = Int(line[line.index(line.startIndex, offsetBy: 17)..<at]) else { return line }
+                return "#EXT-X-BYTERANGE:\(length / 2)" + line[at...]
+            }
+        case "map to another file":
+            blocks[1] = blocks[1].map { $0.hasPrefix("#EXT-X-MAP:") ? $0.replacingOccurrences(of: "seg-00001", with: "seg-00000") : $0 }
+        case "end mark removed": footer = []
+        default: header.append("#EXT-X-START:TIME-OFFSET=4.0")
+        }
+        try ((header + blocks.flatMap { $0 } + footer).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let pub = RecordCommandTests.keyDir + "/room.pub.pem"
+        let swift = try Run.sealrec(["verify", dir, "--trust", pub])
+        #expect(swift.status == 1 && swift.stdout.contains("index.m3u8: ") && swift.stdout.contains(expected), "\(how): \(swift.stdout)")
+        let byHand = try Run.tool("/bin/bash", [SealedRecordingTests.root + "/Scripts/verify-by-hand", dir, pub])
+        #expect(byHand.status == 1 && byHand.stdout.contains("FAIL: index.m3u8: ") && byHand.stdout.contains(expected), "\(how): \(byHand.stdout)")
+    }
+}
+
 /// Writes that fail (here the per-file size limit, as a full disk would): nothing already
 /// recorded is given up, and the record never claims more than the disk holds.
 @Suite struct WriteFailureTests {

@@ -120,6 +120,51 @@ private let script = repository.appendingPathComponent("Scripts/verify-by-hand")
         try session.manifest.write(bytes: try session.manifest.bytes() + line)
     }
 
+    /// Case 11 of issue 15: what `sealrec verify` rejects, the script must reject too.
+    @Test(arguments: [
+        ("unlisted upper-case extension", "seg-00009.MP4: not listed in the manifest"),
+        ("unlisted hidden file", ".seg-00009.mp4: not listed in the manifest"),
+        ("unlisted other media type", "seg-00009.ts: not listed in the manifest"),
+        ("unlisted name with a newline", #"$'seg-00000.mp4\nx.mp4': not listed in the manifest"#),
+        ("NUL byte in the manifest", "manifest.jsonl: line 2 holds a byte that is not printable ASCII"),
+        ("control byte in the manifest", "manifest.jsonl: line 3 holds a byte that is not printable ASCII"),
+        ("symlinked manifest", "manifest.jsonl: is not a regular file"),
+        ("symlinked segment", "seg-00001.mp4: is not a regular file"),
+    ])
+    func whatTheVerifierRejectsTheScriptRejects(tamper: String, expected: String) throws {
+        let session = try SealedSession()
+        let folder = session.folder
+        switch tamper {
+        case "unlisted upper-case extension":
+            try FileManager.default.copyItem(at: session.segment(0), to: folder.appendingPathComponent("seg-00009.MP4"))
+        case "unlisted hidden file":
+            try FileManager.default.copyItem(at: session.segment(0), to: folder.appendingPathComponent(".seg-00009.mp4"))
+        case "unlisted other media type":
+            try Data("G".utf8).write(to: folder.appendingPathComponent("seg-00009.ts"))
+        case "unlisted name with a newline":
+            // grep -F would read the name as two patterns, one of them a listed segment.
+            try FileManager.default.copyItem(at: session.segment(0), to: folder.appendingPathComponent("seg-00000.mp4\nx.mp4"))
+        case "NUL byte in the manifest", "control byte in the manifest":
+            var lines = try session.manifest.lines()
+            let index = tamper.hasPrefix("NUL") ? 1 : 2
+            lines[index] = lines[index].replacingOccurrences(of: #""wall_start""#, with: tamper.hasPrefix("NUL") ? "\0\"wall_start\"" : "\u{1b}\"wall_start\"")
+            try session.manifest.write(lines)
+        case "symlinked manifest":
+            let moved = folder.appendingPathComponent("elsewhere.jsonl")
+            try FileManager.default.moveItem(at: session.manifest.url, to: moved)
+            try FileManager.default.createSymbolicLink(atPath: session.manifest.url.path, withDestinationPath: moved.path)
+        default:
+            let moved = folder.appendingPathComponent("elsewhere.bin")
+            try FileManager.default.moveItem(at: session.segment(1), to: moved)
+            try FileManager.default.createSymbolicLink(atPath: session.segment(1).path, withDestinationPath: moved.path)
+        }
+        let report = session.verify()
+        #expect(report.verdict == .failed, Comment(rawValue: report.text()))
+        let result = try review(session)
+        #expect(result.status == 1, Comment(rawValue: result.output))
+        #expect(result.output.contains("FAIL: \(expected)"), Comment(rawValue: result.output))
+    }
+
     @Test func manifestDocumentCarriesTheSameScript() throws {
         let document = try String(contentsOf: repository.appendingPathComponent("Sources/SealrecSeal/MANIFEST.md"), encoding: .utf8)
         let scriptText = try String(contentsOf: script, encoding: .utf8)
