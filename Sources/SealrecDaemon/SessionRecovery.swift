@@ -1,6 +1,7 @@
 import Foundation
 import SealrecAV
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecSeal
 
@@ -65,8 +66,13 @@ public enum SessionRecovery {
     static func rewritePlaylist(folder: String, segmentMicros: Int64) throws {
         let manifest = try ManifestSummary(folder: folder)
         let segments = try manifest.segments.enumerated().map { i, s in
-            ClosedSegment(index: i, fileName: s.file, byteLength: s.bytes, sha256Hex: s.sha256,
-                          startNanos: s.startMicros * 1000, durationNanos: s.durationMicros * 1000,
+            // Times past ±292 years in nanoseconds are no recording of ours: refused, not a trap.
+            let start = s.startMicros.multipliedReportingOverflow(by: 1000), duration = s.durationMicros.multipliedReportingOverflow(by: 1000)
+            guard !start.overflow, !duration.overflow else {
+                throw ConfigError("segment \(SafeText.escape(s.file)) in \(folder) has a start or duration out of range; playlist not rewritten")
+            }
+            return ClosedSegment(index: i, fileName: s.file, byteLength: s.bytes, sha256Hex: s.sha256,
+                          startNanos: start.partialValue, durationNanos: duration.partialValue,
                           wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(s.startMicros) / 1e6),
                           initSectionLength: Int64(try FragmentScanner(path: folder + "/" + s.file).initLength ?? 0))
         }
