@@ -1,4 +1,5 @@
 import Foundation
+import SealrecCrypto
 
 /// A room's recording configuration (JSON). Every field has a default, so `{}` is a valid room:
 /// one synthetic camera and one synthetic microphone. Unknown keys are errors, not ignored.
@@ -146,12 +147,19 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 }
 
 extension RoomConfig {
+    /// A room configuration is a few KiB; 1 MiB is far past any real one.
+    public static let maxFileBytes: Int64 = 1 << 20
+
+    /// Reads the file as the operator named it (through a link), but only a regular file within the
+    /// bound: a FIFO or a device given as --config is an error, not a hang.
     public static func load(path: String) throws -> RoomConfig {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ConfigError("cannot read room config \(path): \((error as NSError).localizedDescription)")
+        let bytes: [UInt8]
+        do {
+            bytes = try UntrustedFile(path, followingLinks: true).readAll(limit: maxFileBytes)
+        } catch {
+            throw ConfigError("cannot read room config: \(error)")
         }
-        return try parse(data, origin: path)
+        return try parse(Data(bytes), origin: path)
     }
 
     public static func parse(_ data: Data, origin: String = "room config") throws -> RoomConfig {

@@ -19,6 +19,22 @@ import Testing
         for f in files { _ = try RoomConfig.load(path: dir.appendingPathComponent(f).path) }
     }
 
+    /// `--config` names a file: a FIFO there must be an error at once, not a daemon that never starts.
+    @Test func aFIFOOrAnOversizedFileAsConfigIsRefusedByName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sealrec-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/fifo.json", 0o600) == 0)
+        #expect { try RoomConfig.load(path: dir + "/fifo.json") } throws: { "\($0)".contains("fifo.json") && "\($0)".contains("FIFO") }
+        let big = dir + "/big.json"
+        #expect(FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x20, count: Int(RoomConfig.maxFileBytes) + 1)))
+        #expect { try RoomConfig.load(path: big) } throws: { "\($0)".contains("big.json") && "\($0)".contains("bytes") }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/linked.json", withDestinationPath: big)
+        #expect { try RoomConfig.load(path: dir + "/linked.json") } throws: { "\($0)".contains("bytes") }
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: big))
+        #expect(try RoomConfig.load(path: dir + "/linked.json") == RoomConfig())
+    }
+
     @Test(arguments: [
         (#"{"segmentSecond": 4}"#, "unknown key 'segmentSecond'"),
         (#"{"cameras": [{"name": "a", "widht": 10}]}"#, "unknown key 'cameras[0].widht'"),
