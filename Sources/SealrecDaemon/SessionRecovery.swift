@@ -58,7 +58,10 @@ public enum SessionRecovery {
             salvaged.append(kept.fileName)
         }
         try writer.close(reason: .interrupted, lastGoodMicros: end)
-        try? rewritePlaylist(folder: folder, segmentMicros: segmentMicros)
+        do { try rewritePlaylist(folder: folder, segmentMicros: segmentMicros) } catch {
+            // The crash left a playlist without its end mark: kept, it would fail an intact record.
+            unlink(folder + "/" + ManifestFormat.playlistFileName)
+        }
         return Outcome(folder: folder, salvaged: salvaged, lastGoodMicros: end, utcAnchor: manifest.utcAnchor)
     }
 
@@ -76,7 +79,7 @@ public enum SessionRecovery {
                           wallClockStart: (manifest.utcAnchor ?? Date()).addingTimeInterval(Double(s.startMicros) / 1e6),
                           initSectionLength: Int64(try FragmentScanner(path: folder + "/" + s.file).initLength ?? 0))
         }
-        try Playlist(folder: folder, targetSeconds: Int(segmentMicros / 1_000_000)).write(segments, ended: true)
+        Playlist(folder: folder, targetSeconds: Int(segmentMicros / 1_000_000)).writeFinal(segments)
     }
 }
 

@@ -40,4 +40,12 @@ public struct Playlist {
     public func write(_ segments: [ClosedSegment], ended: Bool) throws {
         try Posix.writeFileAtomically(Data(render(segments, ended: ended).utf8), to: path)
     }
+
+    /// The final playlist, or none: if it cannot be written (a failing disk), the last one written
+    /// is removed, since it lacks the end mark and maybe the last segments, and the verifier rightly
+    /// refuses a playlist that does not play the whole record. No playlist is no claim; the manifest
+    /// is the record, and every segment still plays on its own.
+    public func writeFinal(_ segments: [ClosedSegment]) {
+        do { try write(segments, ended: true) } catch { unlink(path) }
+    }
 }

@@ -101,7 +101,7 @@ final class SegmentMuxer: @unchecked Sendable {
         }
         let duration = closedEnd
         if started {
-            try? playlist.write(closed, ended: true)
+            playlist.writeFinal(closed)
             try observer?.sessionEnded(SessionEnd(reason: firstError == nil ? reason : .error, durationNanos: duration,
                                                   segmentCount: closed.count, message: firstError.map { "\($0)" } ?? message))
         }
