@@ -98,12 +98,14 @@ public enum SessionFetcher {
             throw .unsafeObject(key: store.description, detail: "holds \(unlisted.count) objects the manifest does not list, "
                                 + "more than the \(maxUnlistedObjects) a session may have; nothing else was downloaded")
         }
-        let claimed = rest.reduce(Int64(0)) { $0.saturatingSum(stated[$1] ?? ($1 == publicKeyName ? limits.keyBytes : 0)) }
-        let needed = claimed.saturatingSum(min(Int64(unlisted.count).saturatingProduct(limits.otherBytes), maxUnlistedTotalBytes))
+        let claimed = rest.reduce(Int64(0)) { $0.saturatingSum(stated[$1] ?? 0) }
+        let others = min(Int64(unlisted.count).saturatingProduct(limits.otherBytes), maxUnlistedTotalBytes)
+            .saturatingSum(rest.contains(publicKeyName) && stated[publicKeyName] == nil ? limits.keyBytes : 0)
+        let needed = claimed.saturatingSum(others)
         let free = freeBytes(folder)
         guard needed <= free - freeSpaceMargin else {
-            throw .localFile(path: folder, detail: "the manifest states \(claimed) bytes to download (\(needed) with the objects it "
-                             + "does not list), but the filesystem has only \(free) bytes free, \(freeSpaceMargin) of which are "
+            throw .localFile(path: folder, detail: "the manifest states \(claimed) bytes of segments (\(needed) with the other "
+                             + "objects' bounds), but the filesystem has only \(free) bytes free, \(freeSpaceMargin) of which are "
                              + "kept free; nothing else was downloaded")
         }
         var unlistedBudget = maxUnlistedTotalBytes
