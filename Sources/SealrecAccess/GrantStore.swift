@@ -16,8 +16,9 @@ public protocol GrantStore: Sendable {
     func list(prefix: String) throws -> [String]
     /// The session's manifest as stored.
     func manifest(ofSession id: String) throws -> Data
-    /// The whole session as a folder `sealrec verify` reads.
-    func downloadSession(_ id: String, into folder: String) throws
+    /// The whole session as a folder `sealrec verify` reads; with `trusted` keys, only once its
+    /// manifest is signed by one of them.
+    func downloadSession(_ id: String, into folder: String, trusted: [RoomPublicKey]?) throws
     /// How to name this store in messages.
     var name: String { get }
 }
@@ -81,9 +82,12 @@ public struct ObjectGrantStore: GrantStore {
         return joined
     }
 
-    public func downloadSession(_ id: String, into folder: String) throws {
+    /// With `trusted` keys the manifest must be signed by one of them (and chained) before any
+    /// segment is downloaded: the lengths it states bound the download.
+    public func downloadSession(_ id: String, into folder: String, trusted: [RoomPublicKey]?) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = try SessionFetcher.fetch(from: PrefixedStore(store, prefix: try sessionPrefix(id)), into: folder, limits: .manifestFormat)
+        _ = try SessionFetcher.fetch(from: PrefixedStore(store, prefix: try sessionPrefix(id)), into: folder, limits: .manifestFormat,
+                                     manifestCheck: trusted.map { keys in { ManifestCheck.signedBy(trusted: keys, manifestBytes: $0) } })
     }
 }
 

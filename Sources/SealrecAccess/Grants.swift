@@ -218,7 +218,7 @@ public struct GrantService: Sendable {
             let staging: StagingFolder
             do { staging = try StagingFolder(beside: folder) } catch { throw AccessFailure.destination("\(error)") }
             defer { staging.remove() }
-            do { try store.downloadSession(g.sessionID, into: staging.path) } catch { throw AccessFailure.store("\(error)") }
+            do { try store.downloadSession(g.sessionID, into: staging.path, trusted: trusted) } catch { throw AccessFailure.store("\(error)") }
             var report = Verifier.verify(folder: URL(fileURLWithPath: staging.path), trusted: trusted)
             report.folder = folder
             guard report.verdict == .verified else { throw AccessFailure.verificationFailed(report.text()) }

@@ -16,22 +16,31 @@ struct ChainState {
                 let (body, signature) = try ManifestLine.split(raw)
                 line = try ManifestLine.parse(body: body, signature: signature)
             } catch { throw .unusableLine(path: path, line: index + 1, reason: error.description) }
-            let problem: String? =
-                if !key.verify(signature: line.signature, message: line.body) { "signature does not verify with the room key" }
-                else if line.seq != state.nextSeq { "seq \(line.seq), expected \(state.nextSeq)" }
-                else if line.prev != state.previousHash { "prev does not match the previous entry's hash" }
-                else if (index == 0) != (line.entry.typeName == "session") { "session entry must be exactly the first" }
-                else { nil }
-            if let problem { throw .unusableLine(path: path, line: index + 1, reason: problem) }
-            if case .end = line.entry { throw .closed(path: path) }
-            state.nextSeq += 1
-            state.previousHash = line.entryHash
-            if case .segment(let segment) = line.entry {
-                state.segmentCount += 1
-                state.timelineEndMicros = segment.startMicros.saturatingAdd(segment.durationMicros)
+            if let problem = state.problem(with: line, index: index, key: key) {
+                throw .unusableLine(path: path, line: index + 1, reason: problem)
             }
+            if case .end = line.entry { throw .closed(path: path) }
+            state.advance(past: line)
         }
         guard state.nextSeq > 0 else { throw .noSessionEntry(path: path) }
         return state
+    }
+
+    /// Why `line` (0-based `index`) cannot be the next entry signed by `key`, or nil when it can.
+    func problem(with line: ManifestLine, index: Int, key: RoomPublicKey) -> String? {
+        if !key.verify(signature: line.signature, message: line.body) { "signature does not verify with the room key \(key.fingerprint)" }
+        else if line.seq != nextSeq { "seq \(line.seq), expected \(nextSeq)" }
+        else if line.prev != previousHash { "prev does not match the previous entry's hash" }
+        else if (index == 0) != (line.entry.typeName == "session") { "session entry must be exactly the first" }
+        else { nil }
+    }
+
+    mutating func advance(past line: ManifestLine) {
+        nextSeq += 1
+        previousHash = line.entryHash
+        if case .segment(let segment) = line.entry {
+            segmentCount += 1
+            timelineEndMicros = segment.startMicros.saturatingAdd(segment.durationMicros)
+        }
     }
 }

@@ -5,9 +5,11 @@ import SealrecFormat
 /// `file:///STORE/ROOM/SESSION`) into a folder `sealrec verify` accepts: every object streamed to
 /// disk and hashed on the way, the manifest reassembled from its per-entry objects.
 ///
-/// The store is not trusted: the manifest comes first, within the format's size limits, and every
-/// segment is then copied only up to the length the manifest states for it (a longer or endless
-/// object fails the fetch at one byte past that length); other objects have fixed bounds.
+/// The store is not trusted: the manifest comes first, within the format's size limits, and is
+/// handed to the caller's `manifestCheck` (signatures by a trusted key, chain) before anything else
+/// is downloaded. Every segment is then copied only up to the length the manifest states for it (a
+/// longer or endless object fails the fetch at one byte past that length), the other objects within
+/// fixed bounds, few in number, and all of it only when the destination has room for it.
 public enum SessionFetcher {
     public struct Summary: Sendable {
         public let files: Int
@@ -34,10 +36,20 @@ public enum SessionFetcher {
         }
     }
 
+    /// Objects the manifest does not state a length for (the playlist, stray files): how many may be
+    /// fetched and how many bytes they may hold together, so a store cannot pad the download with them.
+    public static let maxUnlistedObjects = 16
+    public static let maxUnlistedTotalBytes: Int64 = 256 << 20
+    /// Left free on the destination filesystem after the largest download the manifest allows.
+    public static let freeSpaceMargin: Int64 = 64 << 20
+
     static let manifestName = "manifest.jsonl"
     static let publicKeyName = "room.pub.pem"
 
-    public static func fetch(from store: any ObjectStore, into folder: String, limits: Limits) throws(StoreError) -> Summary {
+    /// `manifestCheck` gets the manifest before any segment is downloaded and returns what is wrong
+    /// with it, or nil to go on; a problem refuses the fetch and leaves nothing in `folder`.
+    public static func fetch(from store: any ObjectStore, into folder: String, limits: Limits,
+                             manifestCheck: ((Data) -> String?)? = nil) throws(StoreError) -> Summary {
         let keys = try store.list(prefix: "")
         guard !keys.isEmpty else { throw .notFound(key: "\(store.description) (no objects: wrong bucket, room or session?)") }
         // A name no session holds (control characters, bidi overrides) is refused before anything
@@ -75,10 +87,33 @@ public enum SessionFetcher {
                 throw .localFile(path: folder + "/" + manifestName, detail: "cannot write the reassembled manifest")
             }
         }
+        if let manifestCheck, let problem = manifestCheck(manifest) {
+            unlink(folder + "/" + manifestName)
+            throw .unsafeObject(key: manifestName, detail: "is not a manifest signed by a trusted key: \(problem); nothing else was downloaded")
+        }
         let stated = statedLengths(manifest)
-        for key in keys where !key.hasPrefix(SessionLayout.entryFolder) && !key.contains("/") && key != manifestName {
-            let limit = stated[key] ?? (key == publicKeyName ? limits.keyBytes : limits.otherBytes)
+        let rest = keys.filter { !$0.hasPrefix(SessionLayout.entryFolder) && !$0.contains("/") && $0 != manifestName }
+        let unlisted = rest.filter { stated[$0] == nil && $0 != publicKeyName }
+        guard unlisted.count <= maxUnlistedObjects else {
+            throw .unsafeObject(key: store.description, detail: "holds \(unlisted.count) objects the manifest does not list, "
+                                + "more than the \(maxUnlistedObjects) a session may have; nothing else was downloaded")
+        }
+        let claimed = rest.reduce(Int64(0)) { $0.saturatingSum(stated[$1] ?? 0) }
+        let others = min(Int64(unlisted.count).saturatingProduct(limits.otherBytes), maxUnlistedTotalBytes)
+            .saturatingSum(rest.contains(publicKeyName) && stated[publicKeyName] == nil ? limits.keyBytes : 0)
+        let needed = claimed.saturatingSum(others)
+        let free = freeBytes(folder)
+        guard needed <= free - freeSpaceMargin else {
+            throw .localFile(path: folder, detail: "the manifest states \(claimed) bytes of segments (\(needed) with the other "
+                             + "objects' bounds), but the filesystem has only \(free) bytes free, \(freeSpaceMargin) of which are "
+                             + "kept free; nothing else was downloaded")
+        }
+        var unlistedBudget = maxUnlistedTotalBytes
+        for key in rest {
+            let isUnlisted = stated[key] == nil && key != publicKeyName
+            let limit = stated[key] ?? (isUnlisted ? min(limits.otherBytes, unlistedBudget) : limits.keyBytes)
             let got = try store.get(key: key, to: folder + "/" + key, maxBytes: limit)
+            if isUnlisted { unlistedBudget -= got.length }
             files += 1
             bytes += got.length
         }
@@ -110,6 +145,14 @@ public enum SessionFetcher {
         return manifest
     }
 
+    /// Bytes an unprivileged process may still write on the filesystem holding `folder`.
+    static func freeBytes(_ folder: String) -> Int64 {
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else { return 0 }
+        let (free, overflow) = UInt64(stats.f_bavail).multipliedReportingOverflow(by: UInt64(stats.f_frsize))
+        return overflow ? .max : Int64(clamping: free)
+    }
+
     /// The byte length each segment line of the (not yet verified) manifest states for its file:
     /// only a bound for the copy; the verifier checks lengths, hashes and signatures afterwards.
     static func statedLengths(_ manifest: Data) -> [String: Int64] {
@@ -122,4 +165,9 @@ public enum SessionFetcher {
         }
         return lengths
     }
+}
+
+private extension Int64 {
+    func saturatingSum(_ other: Int64) -> Int64 { let (sum, overflow) = addingReportingOverflow(other); return overflow ? .max : sum }
+    func saturatingProduct(_ other: Int64) -> Int64 { let (product, overflow) = multipliedReportingOverflow(by: other); return overflow ? .max : product }
 }

@@ -56,7 +56,10 @@ func verifyFromStore(_ location: String, trustedKeys: [TrustedKey], json: Bool) 
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try StoreLocation.open(location)
-        let fetched = try SessionFetcher.fetch(from: store, into: scratch, limits: .manifestFormat)
+        // With --trust, a manifest not signed by a trusted key is refused before its segments are downloaded.
+        let keys = trustedKeys.map(\.key)
+        let check: ((Data) -> String?)? = keys.isEmpty ? nil : { ManifestCheck.signedBy(trusted: keys, manifestBytes: $0) }
+        let fetched = try SessionFetcher.fetch(from: store, into: scratch, limits: .manifestFormat, manifestCheck: check)
         Output.error("fetched \(fetched.files) files and \(fetched.manifestEntries) manifest entries (\(fetched.bytes) bytes) from \(store)")
     } catch {
         Output.error("cannot fetch the session from the store: \(error)")

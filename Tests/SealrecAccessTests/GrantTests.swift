@@ -18,7 +18,7 @@ final class CountingStore: GrantStore, @unchecked Sendable {
     func create(_ key: String, _ data: Data) throws { touch(); try inner.create(key, data) }
     func list(prefix: String) throws -> [String] { touch(); return try inner.list(prefix: prefix) }
     func manifest(ofSession id: String) throws -> Data { touch(); return try inner.manifest(ofSession: id) }
-    func downloadSession(_ id: String, into folder: String) throws { touch(); try inner.downloadSession(id, into: folder) }
+    func downloadSession(_ id: String, into folder: String, trusted: [RoomPublicKey]?) throws { touch(); try inner.downloadSession(id, into: folder, trusted: trusted) }
 }
 
 /// Sealed sessions made by `sealrec record`, placed in a folder store as ROOT/ROOM/SESSION.

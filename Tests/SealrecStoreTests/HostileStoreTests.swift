@@ -126,4 +126,55 @@ import TestSupport
         #expect(throws: StoreError.self) { try SessionFetcher.fetch(from: FolderStore(root: fixture.folder), into: out, limits: Self.limits) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
     }
+
+    @Test func aManifestTheCallerRefusesStopsTheFetchWithNothingCopied() throws {
+        let fixture = try SessionFixture(segments: 2, bytesEach: 1_000)
+        defer { fixture.remove() }
+        let out = fixture.scratch.file("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var seen: Data?
+        do {
+            _ = try SessionFetcher.fetch(from: FolderStore(root: fixture.folder), into: out, limits: Self.limits) { manifest in
+                seen = manifest
+                return "line 2: signature does not verify"
+            }
+            Issue.record("a refused manifest was fetched")
+        } catch {
+            #expect(error.kind == "unsafe_object" && error.description.contains("manifest.jsonl")
+                    && error.description.contains("line 2: signature does not verify"), "\(error)")
+        }
+        #expect(seen == FileManager.default.contents(atPath: fixture.folder + "/manifest.jsonl"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+
+    @Test func aManifestStatingMoreThanTheFreeSpaceIsRefusedWithTheFigures() throws {
+        let fixture = try SessionFixture(segments: 2, bytesEach: 1_000)
+        defer { fixture.remove() }
+        let manifest = fixture.folder + "/manifest.jsonl"
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        let huge = "1000000000000000000"  // 10^18 bytes: more than any filesystem here has free
+        let forged = text.replacingOccurrences(of: #""bytes":[0-9]+"#, with: "\"bytes\":" + huge, options: .regularExpression)
+        #expect(forged != text)
+        try FileManager.default.removeItem(atPath: manifest)
+        try forged.write(toFile: manifest, atomically: false, encoding: .utf8)
+        let out = fixture.scratch.file("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        do {
+            _ = try SessionFetcher.fetch(from: FolderStore(root: fixture.folder), into: out, limits: Self.limits)
+            Issue.record("a download larger than the disk was started")
+        } catch {
+            #expect(error.kind == "local_file" && error.description.contains("the manifest states 2000000000000000000 bytes of segments")
+                    && error.description.contains("bytes free"), "\(error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == ["manifest.jsonl"])
+    }
+
+    @Test func manyObjectsTheManifestDoesNotListAreRefused() throws {
+        let fixture = try SessionFixture(segments: 1, bytesEach: 1_000)
+        defer { fixture.remove() }
+        for i in 0...SessionFetcher.maxUnlistedObjects {
+            FileManager.default.createFile(atPath: fixture.folder + "/stray-\(i).bin", contents: Data([1]))
+        }
+        expectUnsafe(fixture, naming: fixture.folder, saying: "objects the manifest does not list")
+    }
 }
