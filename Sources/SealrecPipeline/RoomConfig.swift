@@ -155,9 +155,9 @@ extension RoomConfig {
     public static func load(path: String) throws -> RoomConfig {
         let bytes: [UInt8]
         do {
-            bytes = try UntrustedFile(path, followingLinks: true).readAll(limit: maxFileBytes)
+            bytes = try UntrustedFile(path, path: "room config " + path, followingLinks: true).readAll(limit: maxFileBytes)
         } catch {
-            throw ConfigError("cannot read room config: \(error)")
+            throw ConfigError("cannot read \(error)")  // "cannot read room config PATH: why"
         }
         return try parse(Data(bytes), origin: path)
     }
