@@ -56,7 +56,7 @@ extension ManifestLineError {
         switch self {
         case .tooLong: .lineTooLong
         case .empty: .lineEmpty
-        case .invalidUTF8, .nonASCII: .lineNotASCII
+        case .invalidUTF8, .nonASCII, .controlByte: .lineNotASCII
         case .noSignatureMember, .malformedSignature, .json, .notAnObject, .chainMembers: .lineMalformed
         case .schema: .entryInvalid
         }
