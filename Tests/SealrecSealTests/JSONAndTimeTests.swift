@@ -46,7 +46,7 @@ import Testing
     @Test func numbersKeepTheirLiteralAndIntegersAreBounded() throws {
         let value = try JSONParser.parse(Array(#"[9223372036854775807,9223372036854775808,1.5,-0,2e3]"#.utf8))
         guard case .array(let items) = value else { Issue.record("not an array"); return }
-        #expect(items.map(\.int64) == [Int64.max, nil, nil, nil, nil]  // -0 is never written: not an integer)
+        #expect(items.map(\.int64) == [Int64.max, nil, nil, nil, nil])  // -0 is never written: not an integer
         #expect(items[2] == .number("1.5"))
     }
 }
