@@ -13,7 +13,7 @@ public final class ManifestWriter {
     public private(set) var segmentCount: Int64
     /// End of the last segment on the timeline (start + duration).
     public private(set) var timelineEndMicros: Int64
-    /// `utc_anchor` in microseconds; `wall_start` = anchor + `start_us`, exactly (MANIFEST.md R33).
+    /// `utc_anchor` in microseconds; `wall_start` = anchor + `start_us`, exactly (MANIFEST.md R34).
     private let anchorMicros: Int64
     public private(set) var isClosed = false
     /// Set when a failed line could not be cut back off: nothing more may follow it.
