@@ -65,7 +65,9 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
     }
 
     public func sessionStarted(_ start: SessionStart) throws {
-        let fps = config.cameras.first?.frameRate ?? 25
+        // The timeline tolerance is one frame of the slowest camera (the longest frame of any video
+        // track), whatever the order the cameras are configured in (MANIFEST.md R17).
+        let fps = max(1, config.cameras.map(\.frameRate).min() ?? 25)
         var encoder: [JSONMember] = start.encoders.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) }
         encoder.append(JSONMember("segment_seconds", .int(start.segmentSeconds)))
         let header = SessionHeader(

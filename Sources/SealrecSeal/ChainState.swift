@@ -6,6 +6,8 @@ struct ChainState {
     var previousHash = ManifestFormat.zeroHash
     var segmentCount: Int64 = 0
     var timelineEndMicros: Int64 = 0
+    /// The session's `utc_anchor` in microseconds: every segment's `wall_start` is derived from it.
+    var anchorMicros: Int64 = 0
 
     /// Rebuilds the state from complete lines, insisting each is signed by `key` and chained.
     static func replay(_ lines: [ArraySlice<UInt8>], path: String, key: RoomPublicKey) throws(ManifestError) -> ChainState {
@@ -38,6 +40,7 @@ struct ChainState {
     mutating func advance(past line: ManifestLine) {
         nextSeq += 1
         previousHash = line.entryHash
+        if case .session(let header, _) = line.entry { anchorMicros = RFC3339.microseconds(of: header.utcAnchor) }
         if case .segment(let segment) = line.entry {
             segmentCount += 1
             timelineEndMicros = segment.startMicros.saturatingAdd(segment.durationMicros)

@@ -131,27 +131,28 @@ struct JSONParser {
         }
     }
 
+    /// Only the escapes the writer (JSONEncoding) produces: `\"`, `\\`, and `\u` with four lowercase
+    /// hex digits for a UTF-16 unit outside 0x20-0x7E. `\n`, `\/`, `\u0041`, `\u00E9` are refused, so
+    /// every string has exactly one spelling and the signed bytes cannot be re-spelt unnoticed.
     private mutating func escape() throws(JSONParseError) -> UInt16 {
         guard let byte = current else { throw failure("unterminated escape") }
         index += 1
         switch byte {
         case UInt8(ascii: "\""): return 0x22
         case UInt8(ascii: "\\"): return 0x5C
-        case UInt8(ascii: "/"): return 0x2F
-        case UInt8(ascii: "b"): return 0x08
-        case UInt8(ascii: "f"): return 0x0C
-        case UInt8(ascii: "n"): return 0x0A
-        case UInt8(ascii: "r"): return 0x0D
-        case UInt8(ascii: "t"): return 0x09
         case UInt8(ascii: "u"):
-            guard index + 4 <= bytes.count, let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-                  bytes[index..<index + 4].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") })
-            else { throw failure("malformed \\u escape") }
+            guard index + 4 <= bytes.count,
+                  bytes[index..<index + 4].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                  let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            else { throw failure("malformed \\u escape (four lowercase hex digits)") }
+            guard !(0x20...0x7E).contains(unit) else {
+                throw failure("non-canonical escape of a printable character (written as itself, or as \\\" / \\\\)")
+            }
             index += 4
             return unit
         default:
             index -= 1
-            throw failure("invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
+            throw failure("invalid escape '\\\(Character(Unicode.Scalar(byte)))' (only \\\", \\\\ and \\uXXXX are written)")
         }
     }
 

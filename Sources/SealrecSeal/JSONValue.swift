@@ -13,9 +13,10 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func int(_ value: Int64) -> JSONValue { .number(String(value)) }
     public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
 
-    /// The integer value of a number without fraction or exponent that fits in Int64.
+    /// The integer value of a number without fraction or exponent that fits in Int64, spelt as
+    /// the writer spells it: never `-0` (the grammar already refuses `+1` and leading zeros).
     public var int64: Int64? {
-        guard case .number(let text) = self else { return nil }
+        guard case .number(let text) = self, text != "-0" else { return nil }
         return Int64(text)
     }
 

@@ -7,6 +7,7 @@ public enum ManifestLineError: Error, Sendable, Equatable, CustomStringConvertib
     case empty
     case invalidUTF8(offset: Int)
     case nonASCII(offset: Int)
+    case controlByte(offset: Int)
     case noSignatureMember
     case malformedSignature(String)
     case json(JSONParseError)
@@ -20,6 +21,7 @@ public enum ManifestLineError: Error, Sendable, Equatable, CustomStringConvertib
         case .empty: "empty line"
         case let .invalidUTF8(offset): "invalid UTF-8 at byte \(offset)"
         case let .nonASCII(offset): "non-ASCII byte at byte \(offset) (the format is ASCII only)"
+        case let .controlByte(offset): "control byte at byte \(offset) (the format allows only 0x20-0x7E and the newline)"
         case .noSignatureMember: #"line does not end with a ,"sig":"..."} member"#
         case let .malformedSignature(reason): "signature member \(reason)"
         case let .json(error): "body is not canonical JSON: \(error)"
@@ -67,6 +69,8 @@ public struct ManifestLine: Sendable {
             }
             throw .nonASCII(offset: nonASCII - line.startIndex)
         }
+        // A control byte (0x7F, or below 0x20) is never written either: refused before any parsing.
+        if let control = line.firstIndex(where: { $0 < 0x20 || $0 == 0x7F }) { throw .controlByte(offset: control - line.startIndex) }
 
         // The marker is looked for only before the closing `"}`: in `x,"sig":"}` its last quote is that
         // closing quote, and the signature text between them would be a negative range.

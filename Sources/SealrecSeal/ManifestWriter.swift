@@ -13,6 +13,8 @@ public final class ManifestWriter {
     public private(set) var segmentCount: Int64
     /// End of the last segment on the timeline (start + duration).
     public private(set) var timelineEndMicros: Int64
+    /// `utc_anchor` in microseconds; `wall_start` = anchor + `start_us`, exactly (MANIFEST.md R34).
+    private let anchorMicros: Int64
     public private(set) var isClosed = false
     /// Set when a failed line could not be cut back off: nothing more may follow it.
     private var unrepaired: FileError?
@@ -31,6 +33,7 @@ public final class ManifestWriter {
         previousHash = state.previousHash
         segmentCount = state.segmentCount
         timelineEndMicros = state.timelineEndMicros
+        anchorMicros = state.anchorMicros
     }
 
     /// Starts a new manifest (the file must not exist) with the `session` entry, and puts the
@@ -43,7 +46,9 @@ public final class ManifestWriter {
         do {
             let file = try DurableFile.createNew(path, mode: 0o644)
             try DurableFile.syncDirectory(folder.path)
-            self.init(folder: folder, key: key, file: file, state: ChainState())
+            var state = ChainState()
+            state.anchorMicros = RFC3339.microseconds(of: session.utcAnchor)
+            self.init(folder: folder, key: key, file: file, state: state)
         } catch { throw .file(error) }
         try append(first)
     }
@@ -79,7 +84,11 @@ public final class ManifestWriter {
         guard segment.byteLength >= 0, segment.startMicros >= 0, segment.durationMicros > 0 else {
             throw .invalidRecord("segment \(segment.fileName): negative length/start or non-positive duration")
         }
-        try append(.segment(segment))
+        // The caller's wall clock may differ by float rounding; the sealed one is derived, so a
+        // verifier can check it exactly.
+        var record = segment
+        record.wallClockStart = RFC3339.date(microseconds: anchorMicros.saturatingAdd(segment.startMicros))
+        try append(.segment(record))
     }
 
     public func appendEvent(_ event: EventRecord) throws(ManifestError) {

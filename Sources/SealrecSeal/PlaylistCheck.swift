@@ -24,7 +24,7 @@ struct PlaylistCheck {
 
     func check(folder: URL, into report: inout VerificationReport) {
         let name = ManifestFormat.playlistFileName
-        func problem(_ message: @autoclosure () -> String) { report.add(VerificationProblem(file: name, message())) }
+        func problem(_ message: @autoclosure () -> String) { report.add(VerificationProblem(.playlistMismatch, file: name, message())) }
         let url = folder.appendingPathComponent(name)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return }  // none: nothing to play
         guard attributes[.type] as? FileAttributeType == .typeRegular else { return problem("is not a regular file") }

@@ -37,7 +37,7 @@ struct SigningKeySelection {
             (selection.key, selection.source) = (folderKey, ManifestFormat.publicKeyFileName)
         } else {
             if let folderKey { folderKeyProblem = "\(ManifestFormat.publicKeyFileName) has fingerprint \(folderKey.fingerprint)" }
-            report.add(VerificationProblem(line: 1, seq: 0, "no public key with the session's fingerprint \(fingerprint): "
+            report.add(VerificationProblem(.keyNotFound, line: 1, seq: 0, "no public key with the session's fingerprint \(fingerprint): "
                 + "\(folderKeyProblem), and no trusted key matches; signatures cannot be checked"))
         }
         if let folderKey, selection.trusted, folderKey != selection.key {
@@ -47,12 +47,12 @@ struct SigningKeySelection {
     }
 
     /// nil when the signature is valid under the selected key; otherwise what is wrong.
-    func signatureProblem(_ line: ManifestLine) -> String? {
+    func signatureProblem(_ line: ManifestLine) -> (ProblemCode, String)? {
         guard let key else { return nil }  // already reported once
         if key.verify(signature: line.signature, message: line.body) { return nil }
         if let other = candidates.first(where: { $0 != key && $0.verify(signature: line.signature, message: line.body) }) {
-            return "signed by key \(other.fingerprint), not by the session key \(key.fingerprint)"
+            return (.foreignSignature, "signed by key \(other.fingerprint), not by the session key \(key.fingerprint)")
         }
-        return "signature does not verify with key \(key.fingerprint) (entry altered or signed by an unknown key)"
+        return (.badSignature, "signature does not verify with key \(key.fingerprint) (entry altered or signed by an unknown key)")
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 
 /// One thing found wrong, located as precisely as possible.
 public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible {
+    /// Why, as a stable snake_case code (MANIFEST.md lists them with their rules).
+    public var code: ProblemCode
     /// 1-based line of manifest.jsonl, when the problem is in (or about) one entry.
     public var line: Int?
     public var seq: Int64?
@@ -9,7 +11,8 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
     public var file: String?
     public var message: String
 
-    public init(line: Int? = nil, seq: Int64? = nil, file: String? = nil, _ message: String) {
+    public init(_ code: ProblemCode, line: Int? = nil, seq: Int64? = nil, file: String? = nil, _ message: String) {
+        self.code = code
         self.line = line
         self.seq = seq
         self.file = file

@@ -31,7 +31,7 @@ extension VerificationReport {
         if s.declaredGaps.count > Self.maxGapLines {
             lines.append("declared gap: ... and \(s.declaredGaps.count - Self.maxGapLines) more (see --json)")
         }
-        lines += problems.map { "problem: \($0)" }
+        lines += problems.map { "problem: \($0) [\($0.code.rawValue)]" }
         if omittedProblems > 0 {
             lines.append("problem: ... and \(omittedProblems) more problems (only the first \(problems.count) are listed)")
         }
@@ -69,6 +69,7 @@ extension VerificationReport {
                 JSONMember("seq", optional(problem.seq, JSONValue.int)),
                 JSONMember("file", optional(problem.file, JSONValue.string)),
                 JSONMember("message", .string(problem.message)),
+                JSONMember("code", .string(problem.code.rawValue)),
             ])
         }
         let report = JSONValue.object([

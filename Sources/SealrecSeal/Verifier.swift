@@ -34,7 +34,12 @@ struct VerificationRun {
         checkSegmentFiles(content.segments)
         checkUnlistedFiles(Set(content.segments.map(\.record.fileName)))
         if let session {
-            TimelineCheck(toleranceMicros: session.frameDurationMicros, gaps: content.gaps).check(content.segments, into: &report)
+            TimelineCheck(toleranceMicros: session.frameDurationMicros, gaps: content.gaps,
+                          anchorMicros: RFC3339.microseconds(of: session.utcAnchor)).check(content.segments, into: &report)
+        }
+        if content.segments.isEmpty {
+            // Nothing was recorded: a folder that proves no media must not read as a verified recording.
+            report.add(VerificationProblem(.noSegments, "the manifest lists no segment: nothing was recorded"))
         }
         PlaylistCheck(segments: content.segments, ended: content.end != nil).check(folder: folder, into: &report)
         checkEnd(content)
@@ -44,24 +49,24 @@ struct VerificationRun {
         let url = folder.appendingPathComponent(ManifestFormat.manifestFileName)
         let name = ManifestFormat.manifestFileName
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
-            report.add(VerificationProblem(file: name, "missing: there is no manifest in \(folder.path)"))
+            report.add(VerificationProblem(.manifestMissing, file: name, "missing: there is no manifest in \(folder.path)"))
             return nil
         }
         guard attributes[.type] as? FileAttributeType == .typeRegular else {
-            report.add(VerificationProblem(file: name, "is not a regular file"))
+            report.add(VerificationProblem(.manifestNotRegular, file: name, "is not a regular file"))
             return nil
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         guard size <= ManifestFormat.maxManifestBytes else {
-            report.add(VerificationProblem(file: name, "is \(size) bytes, over the \(ManifestFormat.maxManifestBytes)-byte limit; not read"))
+            report.add(VerificationProblem(.manifestTooLarge, file: name, "is \(size) bytes, over the \(ManifestFormat.maxManifestBytes)-byte limit; not read"))
             return nil
         }
         guard let data = try? Data(contentsOf: url) else {
-            report.add(VerificationProblem(file: name, "cannot be read"))
+            report.add(VerificationProblem(.manifestUnreadable, file: name, "cannot be read"))
             return nil
         }
         guard !data.isEmpty else {
-            report.add(VerificationProblem(file: name, "is empty"))
+            report.add(VerificationProblem(.manifestEmpty, file: name, "is empty"))
             return nil
         }
         // One block copy; Array(data) goes byte by byte through Data's iterator (seconds for 16 MiB in a debug build).
@@ -84,7 +89,7 @@ struct VerificationRun {
                 var end = newline
                 while end < data.endIndex && data[end] == 0x0A { end += 1 }
                 let first = number + 1
-                report.add(count: end - start) { VerificationProblem(line: first + $0, ManifestLineError.empty.description) }
+                report.add(count: end - start) { VerificationProblem(.lineEmpty, line: first + $0, ManifestLineError.empty.description) }
                 number += end - start
                 if first == 1 { keys = selectKeys(sessionFingerprint: nil, trusted: trusted) }
                 chain.advance(line: number, parsed: nil, body: nil)
@@ -99,7 +104,7 @@ struct VerificationRun {
                 body = split.body
                 parsed = try ManifestLine.parse(body: split.body, signature: split.signature)
             } catch {
-                report.add(VerificationProblem(line: number, error.description))
+                report.add(VerificationProblem(error.code, line: number, error.description))
             }
             start = newline + 1
             if number == 1 {
@@ -116,7 +121,7 @@ struct VerificationRun {
         }
         if keys == nil { _ = selectKeys(sessionFingerprint: nil, trusted: trusted) }
         if start < data.endIndex {
-            report.add(VerificationProblem(line: number + 1, "incomplete last line: \(data.endIndex - start) bytes without a newline "
+            report.add(VerificationProblem(.lineTorn, line: number + 1, "incomplete last line: \(data.endIndex - start) bytes without a newline "
                 + "(manifest truncated or torn write); not an entry"))
         }
         report.summary.entryCount = number
@@ -148,19 +153,21 @@ struct VerificationRun {
 
     /// seq continuity, prev chain, signature, and where session/end may stand.
     private mutating func checkChain(_ parsed: ManifestLine, line: Int, _ chain: ChainExpectation, _ keys: SigningKeySelection) {
-        func problem(_ message: @autoclosure () -> String) { report.add(VerificationProblem(line: line, seq: parsed.seq, message())) }
+        func problem(_ code: ProblemCode, _ message: @autoclosure () -> String) {
+            report.add(VerificationProblem(code, line: line, seq: parsed.seq, message()))
+        }
         if parsed.seq != chain.seq {
-            problem("seq is \(parsed.seq), expected \(chain.seq) (entries missing, inserted or reordered)")
+            problem(.seqMismatch, "seq is \(parsed.seq), expected \(chain.seq) (entries missing, inserted or reordered)")
         }
         if let expectedPrev = chain.prev, parsed.prev != expectedPrev {
-            problem(line == 1 ? "prev must be 64 zeros for the first entry"
+            problem(.chainBreak, line == 1 ? "prev must be 64 zeros for the first entry"
                               : "prev does not match the hash of line \(line - 1) (chain broken: an entry was altered, removed or reordered)")
         }
-        if let signatureProblem = keys.signatureProblem(parsed) { problem(signatureProblem) }
+        if let (code, message) = keys.signatureProblem(parsed) { problem(code, message) }
         let isSession = parsed.entry.typeName == "session"
-        if line == 1 && !isSession { problem("the first entry must be the session entry") }
-        if line > 1 && isSession { problem("a second session entry") }
-        if let endLine = chain.endLine { problem("entry after the end entry at line \(endLine)") }
+        if line == 1 && !isSession { problem(.sessionNotFirst, "the first entry must be the session entry") }
+        if line > 1 && isSession { problem(.secondSession, "a second session entry") }
+        if let endLine = chain.endLine { problem(.entryAfterEnd, "entry after the end entry at line \(endLine)") }
     }
 
     private mutating func summarize(_ content: ManifestContent, session: SessionHeader?) {
@@ -168,7 +175,7 @@ struct VerificationRun {
         report.summary.declaredGaps = content.gaps
         report.summary.endReason = content.end?.record.reason
         guard let session else {
-            report.add(VerificationProblem(line: 1, "no readable session entry; session facts and timeline cannot be checked"))
+            report.add(VerificationProblem(.noSession, line: 1, "no readable session entry; session facts and timeline cannot be checked"))
             return
         }
         report.summary.sessionID = session.sessionID
@@ -186,33 +193,33 @@ struct VerificationRun {
         var firstListing: [String: Int] = [:]
         for segment in segments {
             let record = segment.record
-            func problem(_ message: String) {
-                report.add(VerificationProblem(line: segment.line, seq: segment.seq, file: record.fileName, message))
+            func problem(_ code: ProblemCode, _ message: String) {
+                report.add(VerificationProblem(code, line: segment.line, seq: segment.seq, file: record.fileName, message))
             }
             if let earlier = firstListing[record.fileName] {
-                problem("listed again (first listed at line \(earlier))")
+                problem(.segmentListedTwice, "listed again (first listed at line \(earlier))")
                 continue
             }
             firstListing[record.fileName] = segment.line
             let url = folder.appendingPathComponent(record.fileName)
             guard let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType else {
-                problem("is missing from the folder")
+                problem(.segmentMissing, "is missing from the folder")
                 continue
             }
             guard type == .typeRegular else {
-                problem("is not a regular file (\(type.rawValue))")
+                problem(.segmentNotRegular, "is not a regular file (\(type.rawValue))")
                 continue
             }
             do {
                 let (length, digest) = try hasher.hash(url)
                 report.summary.bytesHashed += length
                 if length != record.byteLength {
-                    problem("is \(length) bytes, the manifest says \(record.byteLength) (truncated, extended or replaced)")
+                    problem(.segmentLengthMismatch, "is \(length) bytes, the manifest says \(record.byteLength) (truncated, extended or replaced)")
                 } else if digest != record.sha256 {
-                    problem("SHA-256 is \(digest.hex), the manifest says \(record.sha256.hex) (content altered or replaced)")
+                    problem(.segmentHashMismatch, "SHA-256 is \(digest.hex), the manifest says \(record.sha256.hex) (content altered or replaced)")
                 }
             } catch {
-                problem("cannot be read: \(error)")
+                problem(.segmentUnreadable, "cannot be read: \(error)")
             }
         }
     }
@@ -221,16 +228,16 @@ struct VerificationRun {
     /// other files are only noted.
     private mutating func checkUnlistedFiles(_ listed: Set<String>) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
-            report.add(VerificationProblem("cannot list the folder \(folder.path)"))
+            report.add(VerificationProblem(.folderUnreadable, "cannot list the folder \(folder.path)"))
             return
         }
         let expected = listed.union(SegmentFileName.reserved)
         for name in names.sorted() where !expected.contains(name) {
             if SegmentFileName.isMediaOrPlaylist(name) {
-                report.add(VerificationProblem(file: name, "media file not listed in the manifest"))
+                report.add(VerificationProblem(.unlistedMedia, file: name, "media file not listed in the manifest"))
             } else if name.unicodeScalars.contains(where: { !SafeText.isPrintable($0) }) {
                 // The recorder never writes such a name; it is there to disguise something (e.g. repaint a terminal).
-                report.add(VerificationProblem(file: name, "unlisted file whose name holds non-printable characters (shown escaped)"))
+                report.add(VerificationProblem(.unprintableName, file: name, "unlisted file whose name holds non-printable characters (shown escaped)"))
             } else {
                 report.note("\(name): not listed in the manifest (not a media file; ignored)")
             }
@@ -239,18 +246,18 @@ struct VerificationRun {
 
     private mutating func checkEnd(_ content: ManifestContent) {
         guard let end = content.end else {
-            report.add(VerificationProblem("no end entry: the session was not closed (recording cut short or manifest truncated)"))
+            report.add(VerificationProblem(.noEnd, "no end entry: the session was not closed (recording cut short or manifest truncated)"))
             return
         }
-        func problem(_ message: String) { report.add(VerificationProblem(line: end.line, seq: end.seq, message)) }
+        func problem(_ code: ProblemCode, _ message: String) { report.add(VerificationProblem(code, line: end.line, seq: end.seq, message)) }
         if end.record.segmentCount != Int64(content.segments.count) {
-            problem("end entry counts \(end.record.segmentCount) segments, the manifest lists \(content.segments.count)")
+            problem(.endCountMismatch, "end entry counts \(end.record.segmentCount) segments, the manifest lists \(content.segments.count)")
         }
         if end.record.durationMicros != content.timelineEndMicros {
-            problem("end entry gives duration \(end.record.durationMicros) µs, the last segment ends at \(content.timelineEndMicros) µs")
+            problem(.endDurationMismatch, "end entry gives duration \(end.record.durationMicros) µs, the last segment ends at \(content.timelineEndMicros) µs")
         }
         if end.record.lastGoodMicros > end.record.durationMicros {
-            problem("last_good_us \(end.record.lastGoodMicros) lies beyond the duration \(end.record.durationMicros) µs")
+            problem(.lastGoodBeyondEnd, "last_good_us \(end.record.lastGoodMicros) lies beyond the duration \(end.record.durationMicros) µs")
         }
     }
 }

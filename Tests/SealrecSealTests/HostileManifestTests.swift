@@ -51,7 +51,7 @@ struct ForgedManifest {
         let report = Verifier.verify(folder: scratch.url, trusted: [])
         #expect(report.verdict == .failed)
         #expect(report.problems.count == VerificationReport.maxProblems)
-        #expect(report.problems.first == VerificationProblem(line: 1, "empty line"))
+        #expect(report.problems.first == VerificationProblem(.lineEmpty, line: 1, "empty line"))
         #expect(report.problemCount > lineCount)
         let text = report.text()
         #expect(text.contains("... and \(report.problemCount - VerificationReport.maxProblems) more problems"))

@@ -27,6 +27,33 @@ import Testing
         }
     }
 
+    /// wall_start is derived from utc_anchor + start_us (MANIFEST.md R34), whatever clock the caller
+    /// read, also after a resume: so a verifier can check it to the microsecond.
+    @Test func wallStartIsTheAnchorPlusTheStart() throws {
+        let fixture = try MediaFixture.get()
+        let scratch = try Scratch()
+        let header = MediaFixture.header()
+        let writer = try ManifestWriter(folder: scratch.url, key: fixture.key, session: header)
+        func append(_ writer: ManifestWriter, _ index: Int, callerClock: Date) throws {
+            let name = MediaFixture.segmentNames[index]
+            let bytes = try Data(contentsOf: fixture.directory.appendingPathComponent(name))
+            try bytes.write(to: scratch.url.appendingPathComponent(name))
+            try writer.appendSegment(SegmentRecord(fileName: name, byteLength: Int64(bytes.count), sha256: SHA256Hasher.hash(Array(bytes)),
+                                                   startMicros: Int64(index) * MediaFixture.segmentMicros,
+                                                   durationMicros: MediaFixture.segmentMicros, wallClockStart: callerClock))
+        }
+        try append(writer, 0, callerClock: header.utcAnchor.addingTimeInterval(0.000_000_4))  // float rounding
+        try append(writer, 1, callerClock: header.utcAnchor.addingTimeInterval(3600))  // a wall clock that jumped
+        let resumed = try ManifestWriter.resume(folder: scratch.url, key: fixture.key)
+        try append(resumed, 2, callerClock: Date(timeIntervalSince1970: 0))
+        try resumed.close(reason: .stopped, lastGoodMicros: resumed.timelineEndMicros)
+        let text = try String(contentsOf: scratch.file(ManifestFormat.manifestFileName), encoding: .utf8)
+        for (index, expected) in ["2026-09-21T14:13:20.250000Z", "2026-09-21T14:13:22.250000Z", "2026-09-21T14:13:24.250000Z"].enumerated() {
+            #expect(text.contains(#""start_us":\#(Int64(index) * MediaFixture.segmentMicros),"duration_us":2000000,"wall_start":"\#(expected)""#), "\(text)")
+        }
+        #expect(Verifier.verify(folder: scratch.url, trusted: [fixture.key.publicKey]).verdict == .verified)
+    }
+
     @Test func nonASCIITextIsEscapedAndReadBack() throws {
         var header = MediaFixture.header(participants: ["Zoë Ünal", "李雷", "😀"])
         header.caseNumber = "Az. 4 \"B\"/2026\\x"

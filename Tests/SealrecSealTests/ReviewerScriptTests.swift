@@ -30,7 +30,6 @@ private let script = repository.appendingPathComponent("Scripts/verify-by-hand")
         ("manifest truncated", "last line has no newline"),
         ("end missing", "last entry is not an end entry"),
         ("unlisted file", "seg-00009.mp4: not listed in the manifest"),
-        ("wrong key", "line 1: signature does not verify"),
     ])
     func tamperedSessionFailsByHand(tamper: String, expected: String) throws {
         let session = try SealedSession()
@@ -54,15 +53,34 @@ private let script = repository.appendingPathComponent("Scripts/verify-by-hand")
             try session.manifest.write(bytes: Array(try session.manifest.bytes().dropLast(30)))
         case "end missing":
             try session.manifest.write(Array(try session.manifest.lines().dropLast()))
-        case "unlisted file":
-            try FileManager.default.copyItem(at: session.segment(0), to: session.folder.appendingPathComponent("seg-00009.mp4"))
         default:
-            key = session.folder.appendingPathComponent("other.pub.pem")
-            try session.fixture.otherKey.publicKey.write(to: key!)
+            try FileManager.default.copyItem(at: session.segment(0), to: session.folder.appendingPathComponent("seg-00009.mp4"))
         }
-        let result = try review(session, key: key)
+        let result = try review(session)
         #expect(result.status == 1, Comment(rawValue: result.output))
         #expect(result.output.contains("FAIL: \(expected)"), Comment(rawValue: result.output))
+    }
+
+    /// Given another key than the session's, the folder's room.pub.pem proves consistency only: exit 2, as `sealrec verify`.
+    @Test func anotherKeyLeavesTheSessionUntrustedByHand() throws {
+        let session = try SealedSession()
+        let key = session.folder.appendingPathComponent("other.pub.pem")
+        try session.fixture.otherKey.publicKey.write(to: key)
+        let result = try review(session, key: key)
+        #expect(result.status == 2, Comment(rawValue: result.output))
+        #expect(result.output.contains("UNTRUSTED: 6 entries, 4 segments"), Comment(rawValue: result.output))
+        #expect(Verifier.verify(folder: session.folder, trusted: [session.fixture.otherKey.publicKey]).exitCode == 2)
+    }
+
+    /// Without a room.pub.pem naming the session's key, nothing can check the signatures.
+    @Test func anotherKeyWithoutTheRoomKeyFailsByHand() throws {
+        let session = try SealedSession()
+        try FileManager.default.removeItem(at: session.folder.appendingPathComponent("room.pub.pem"))
+        let key = session.folder.appendingPathComponent("other.pub.pem")
+        try session.fixture.otherKey.publicKey.write(to: key)
+        let result = try review(session, key: key)
+        #expect(result.status == 1, Comment(rawValue: result.output))
+        #expect(result.output.contains("neither the given key nor room.pub.pem [key_not_found]"), Comment(rawValue: result.output))
     }
 
     @Test func declaredGapPassesByHand() throws {
