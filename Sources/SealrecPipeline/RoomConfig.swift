@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// A room's recording configuration (JSON). Every field has a default, so `{}` is a valid room:
 /// one synthetic camera and one synthetic microphone. Unknown keys are errors, not ignored.

@@ -5,6 +5,7 @@ import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
 import SealrecStore
+import SealrecSystem
 
 /// `sealrec grant | fetch | revoke | grants`: access codes for approved reviewers.
 enum AccessCommands {

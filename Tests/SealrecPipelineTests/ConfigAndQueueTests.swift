@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SealrecPipeline
+import SealrecSystem
 
 @Suite struct ConfigTests {
     @Test func emptyObjectIsTheDefaultRoom() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecSystem
 
 /// The session's HLS playlist. Each segment is a self-contained fMP4 file, so each gets its own
 /// EXT-X-MAP pointing at its own init section (a byte range of the same file) and a byte range for
@@ -38,7 +39,7 @@ public struct Playlist {
     }
 
     public func write(_ segments: [ClosedSegment], ended: Bool) throws {
-        try Posix.writeFileAtomically(Data(render(segments, ended: ended).utf8), to: path)
+        try Files.writeAtomically(Data(render(segments, ended: ended).utf8), to: path)
     }
 
     /// The final playlist, or none: if it cannot be written (a failing disk), the last one written
