@@ -1,13 +1,9 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecSeal
 import CSystem
-
-/// Software identity written into every session entry.
-public enum SealrecVersion {
-    public static let string = "sealrec 0.1.0"
-}
 
 /// Who and what a session is about, entered before recording.
 public struct SessionMetadata: Sendable, Equatable {

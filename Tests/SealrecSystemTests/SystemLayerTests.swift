@@ -60,17 +60,17 @@ private final class Scratch {
         var previous = sigaction()
         sigaction(SIGALRM, &action, &previous)
         defer { sigaction(SIGALRM, &previous, nil) }
-        let reader = pthread_self()
+        let reader = pthread_self(), readEnd = fds[0], writeEnd = fds[1]
         let writer = Thread {
             usleep(50_000)
             pthread_kill(reader, SIGALRM)  // interrupts the waiting read
             usleep(50_000)
             var byte: UInt8 = 42
-            _ = write(fds[1], &byte, 1)
+            _ = write(writeEnd, &byte, 1)
         }
         writer.start()
         var buffer = [UInt8](repeating: 0, count: 1)
-        let n = try buffer.withUnsafeMutableBytes { (raw) throws(Errno) in try FileDescriptor(rawValue: fds[0]).read(into: raw) }
+        let n = try buffer.withUnsafeMutableBytes { (raw) throws(Errno) in try FileDescriptor(rawValue: readEnd).read(into: raw) }
         #expect(n == 1 && buffer[0] == 42)
     }
 }
