@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SealrecDevices", dependencies: ["CV4L2", "CALSA", "SealrecSystem"]),
 
         // The recording pipeline: sources -> encoders -> segment muxer.
-        .target(name: "SealrecPipeline", dependencies: ["SealrecSystem", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        .target(name: "SealrecPipeline", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "SealrecStore", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecCrypto", "CCurl", "CSystem"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
-        .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
+        .target(name: "SealrecRoom", dependencies: ["SealrecFormat", "SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
         .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecSystem", "SealrecAV", "SealrecCrypto", "CSystemd"]),
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "SealrecSystemTests", dependencies: ["SealrecSystem"]),
         .testTarget(name: "SealrecFormatTests", dependencies: ["SealrecFormat"]),
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecSystem", "SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
-        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecSystem", "SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),

@@ -26,14 +26,12 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var main: String = "cam1"
         /// Camera shown inset in a corner (the full room view); nil for none.
         public var inset: String?
-        public var insetPosition: String = "top-right"
+        public var insetPosition: InsetPosition = .topRight
         public var insetWidth: Int?
         public var insetHeight: Int?
         public var insetMargin: Int = 16
         public var border: Int = 4
-        /// "composite+cameras": the composite first, then every camera on its own track;
-        /// "composite": only the composite (small machines).
-        public var tracks: String = "composite+cameras"
+        public var tracks: Tracks = .compositeAndCameras
         public var font: String = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
         public var fontSize: Int?
         /// IANA zone for the burned-in time, e.g. "Europe/Berlin".
@@ -44,8 +42,18 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var readingsFile: String?
         public init() {}
 
-        public static let trackChoices = ["composite+cameras", "composite"]
-        public var withCameraTracks: Bool { tracks == "composite+cameras" }
+        public enum InsetPosition: String, Codable, Sendable, CaseIterable {
+            case topLeft = "top-left", topRight = "top-right", bottomLeft = "bottom-left", bottomRight = "bottom-right"
+        }
+
+        public enum Tracks: String, Codable, Sendable, CaseIterable {
+            /// The composite first, then every camera on its own track.
+            case compositeAndCameras = "composite+cameras"
+            /// Only the composite (small machines).
+            case composite
+        }
+
+        public var withCameraTracks: Bool { tracks == .compositeAndCameras }
         public var resolvedInsetSize: (Int, Int) { ((insetWidth ?? width / 3) & ~1, (insetHeight ?? height / 3) & ~1) }
         public var resolvedFontSize: Int { fontSize ?? max(12, height / 26) }
 
@@ -53,8 +61,8 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var insetOrigin: (Int, Int) {
             let (w, h) = resolvedInsetSize
             let outerW = w + 2 * border, outerH = h + 2 * border
-            let left = insetPosition.hasSuffix("left")
-            let top = insetPosition.hasPrefix("top")
+            let left = insetPosition == .topLeft || insetPosition == .bottomLeft
+            let top = insetPosition == .topLeft || insetPosition == .topRight
             return ((left ? insetMargin : width - outerW - insetMargin) & ~1, (top ? insetMargin : height - outerH - insetMargin) & ~1)
         }
     }
@@ -262,6 +270,17 @@ extension KeyedDecodingContainer {
     func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? value
     }
+
+    /// One of a fixed set of names; another name is refused with the list of those allowed.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: Key, default value: T) throws -> T where T.RawValue == String {
+        guard let name = try decodeIfPresent(String.self, forKey: key) else { return value }
+        guard let choice = T(rawValue: name) else {
+            let names = T.allCases.map(\.rawValue)
+            let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+            throw ConfigError("\(RoomConfig.keyPath(codingPath + [key])) must be \(list), not '\(name)'")
+        }
+        return choice
+    }
 }
 
 extension RoomConfig {
@@ -296,12 +315,12 @@ extension RoomConfig.Composite {
         frameRate = try c.value(.frameRate, default: d.frameRate)
         main = try c.value(.main, default: d.main)
         inset = try c.decodeIfPresent(String.self, forKey: .inset)
-        insetPosition = try c.value(.insetPosition, default: d.insetPosition)
+        insetPosition = try c.choice(.insetPosition, default: d.insetPosition)
         insetWidth = try c.decodeIfPresent(Int.self, forKey: .insetWidth)
         insetHeight = try c.decodeIfPresent(Int.self, forKey: .insetHeight)
         insetMargin = try c.value(.insetMargin, default: d.insetMargin)
         border = try c.value(.border, default: d.border)
-        tracks = try c.value(.tracks, default: d.tracks)
+        tracks = try c.choice(.tracks, default: d.tracks)
         font = try c.value(.font, default: d.font)
         fontSize = try c.decodeIfPresent(Int.self, forKey: .fontSize)
         timeZone = try c.value(.timeZone, default: d.timeZone)
@@ -322,18 +341,12 @@ extension RoomConfig.Composite {
             guard cameras.contains(inset) else {
                 throw fail("composite.inset is camera '\(inset)', which is not configured (cameras: \(cameras.joined(separator: ", ")))")
             }
-            guard ["top-left", "top-right", "bottom-left", "bottom-right"].contains(insetPosition) else {
-                throw fail("composite.insetPosition must be top-left, top-right, bottom-left or bottom-right, not '\(insetPosition)'")
-            }
             let (w, h) = resolvedInsetSize
             let (x, y) = insetOrigin
             guard w >= 16, h >= 16, border >= 0, insetMargin >= 0, x >= 0, y >= 0,
                   x + w + 2 * border <= width, y + h + 2 * border <= height else {
-                throw fail("composite layout does not fit: inset \(w)x\(h) with border \(border) and margin \(insetMargin) at \(insetPosition) is outside the \(width)x\(height) frame")
+                throw fail("composite layout does not fit: inset \(w)x\(h) with border \(border) and margin \(insetMargin) at \(insetPosition.rawValue) is outside the \(width)x\(height) frame")
             }
-        }
-        guard Self.trackChoices.contains(tracks) else {
-            throw fail("composite.tracks must be \(Self.trackChoices.joined(separator: " or ")), not '\(tracks)'")
         }
         guard FileManager.default.isReadableFile(atPath: font) else {
             throw fail("composite.font \(font) does not exist or is not readable (Debian's fonts-dejavu-core has /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf)")

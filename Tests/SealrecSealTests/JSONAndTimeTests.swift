@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SealrecSeal
+import SealrecFormat
 
 @Suite struct JSONEncodingTests {
     @Test func writesCompactASCIIWithEscapes() throws {
