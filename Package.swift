@@ -22,11 +22,11 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // Untrusted text made safe to print: the one escaping rule for terminals and the journal.
+        // Text everything shares: the one escaping rule for terminals and the journal, the one time format.
         .target(name: "SealrecFormat"),
 
         // The system layer (after apple/swift-system): one errno-carrying error, file descriptors,
-        // durable writes, bounded reads of untrusted files, the monotonic clock, free disk space.
+        // durable writes, bounded reads of untrusted files, the monotonic clock, free disk space, signals.
         .target(name: "SealrecSystem", dependencies: ["CSystem"]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecSystem", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
         // Access codes, QR codes and grants: who may fetch which session.
-        .target(name: "SealrecAccess", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
+        .target(name: "SealrecAccess", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
 
         .executableTarget(name: "sealrec", dependencies: ["SealrecFormat", "SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices", "SealrecSystem"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),

@@ -44,8 +44,7 @@ public struct FolderStore: ObjectStore {
             }
             return try same(existing, key: key, sha256: sha256, length: length)
         }
-        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        try? Files.syncFolder(folder)  // best effort: the object is whole either way; this makes its name durable
         // Verify what is now under the key, as a remote store would be verified.
         guard let stored = try head(key: key) else { throw .notFound(key: key) }
         return try same(stored, key: key, sha256: sha256, length: length)
