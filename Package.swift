@@ -22,33 +22,37 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // Untrusted text made safe to print: the one escaping rule for terminals and the journal.
+        // Text everything shares: the one escaping rule for terminals and the journal, the one time format.
         .target(name: "SealrecFormat"),
+
+        // The system layer (after apple/swift-system): one errno-carrying error, file descriptors,
+        // durable writes, bounded reads of untrusted files, the monotonic clock, free disk space, signals.
+        .target(name: "SealrecSystem", dependencies: ["CSystem"]),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
         .target(name: "SealrecAV", dependencies: ["CFFmpeg"]),
-        .target(name: "SealrecCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SealrecCrypto", dependencies: ["COpenSSL", "SealrecSystem"]),
         // Cameras (V4L2) and microphones (ALSA): open, negotiate, stream, enumerate.
-        .target(name: "SealrecDevices", dependencies: ["CV4L2", "CALSA"]),
+        .target(name: "SealrecDevices", dependencies: ["CV4L2", "CALSA", "SealrecSystem"]),
 
         // The recording pipeline: sources -> encoders -> segment muxer.
-        .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        .target(name: "SealrecPipeline", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
         // Manifest, sealing and verification.
-        .target(name: "SealrecSeal", dependencies: ["SealrecFormat", "SealrecCrypto"], exclude: ["MANIFEST.md"]),
+        .target(name: "SealrecSeal", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
         // Central storage: S3-compatible object stores and folders, and the persistent upload queue.
-        .target(name: "SealrecStore", dependencies: ["SealrecFormat", "SealrecCrypto", "CCurl", "CSystem"]),
+        .target(name: "SealrecStore", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecCrypto", "CCurl", "CSystem"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
-        .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
+        .target(name: "SealrecRoom", dependencies: ["SealrecFormat", "SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
-        .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
+        .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecSystem", "SealrecAV", "SealrecCrypto", "CSystemd"]),
 
         // Access codes, QR codes and grants: who may fetch which session.
-        .target(name: "SealrecAccess", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
+        .target(name: "SealrecAccess", dependencies: ["SealrecFormat", "SealrecSystem", "SealrecSeal", "SealrecCrypto", "SealrecStore", "CQRencode"]),
 
-        .executableTarget(name: "sealrec", dependencies: ["SealrecFormat", "SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices"]),
+        .executableTarget(name: "sealrec", dependencies: ["SealrecFormat", "SealrecAccess", "SealrecRoom", "SealrecDaemon", "SealrecPipeline", "SealrecSeal", "SealrecAV", "SealrecCrypto", "SealrecStore", "SealrecDevices", "SealrecSystem"]),
         .executableTarget(name: "sealrecd", dependencies: ["SealrecDaemon", "SealrecPipeline"]),
         // Fuzz targets (Scripts/fuzz builds sealrec-fuzz with libFuzzer; the tests replay Fuzz/corpus).
         .target(name: "SealrecFuzz", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecDaemon", "SealrecPipeline", "SealrecAccess", "SealrecStore", "SealrecCrypto"]),
@@ -58,10 +62,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SealrecAV"], path: "Tests/TestSupport"),
         .testTarget(name: "SealrecAVTests", dependencies: ["SealrecAV", "TestSupport"]),
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
+        .testTarget(name: "SealrecSystemTests", dependencies: ["SealrecSystem"]),
         .testTarget(name: "SealrecFormatTests", dependencies: ["SealrecFormat"]),
-        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
-        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
-        .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
+        .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecSystem", "SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
+        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecSystem", "SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),

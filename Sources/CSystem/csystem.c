@@ -3,7 +3,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <errno.h>
-#include <sys/ioctl.h>
 #include <sys/timex.h>
 
 int sr_clock_synchronized(void) {
@@ -11,12 +10,6 @@ int sr_clock_synchronized(void) {
     int state = adjtimex(&tx);
     if (state < 0) return -errno;
     return (state != TIME_ERROR && !(tx.status & STA_UNSYNC)) ? 1 : 0;
-}
-
-int sr_ioctl(int fd, unsigned long request, void *arg) {
-    int r;
-    do { r = ioctl(fd, request, arg); } while (r == -1 && errno == EINTR);
-    return r;
 }
 
 int sr_nice_this_thread(int increment) {

@@ -44,9 +44,6 @@ static const uint32_t SR_V4L2_CTRL_FLAG_NEXT_CTRL = V4L2_CTRL_FLAG_NEXT_CTRL;
 
 // libv4l2 declares these variadic (open's mode, ioctl's argument), which Swift cannot call.
 static inline int sr_v4l2_open(const char *path, int flags) { return v4l2_open(path, flags); }
-static inline int sr_v4l2_ioctl(int fd, unsigned long request, void *arg) {
-    int r;
-    do { r = v4l2_ioctl(fd, request, arg); } while (r == -1 && errno == EINTR);
-    return r;
-}
+// EINTR is retried on the Swift side (SealrecSystem.retryingInterrupts).
+static inline int sr_v4l2_ioctl(int fd, unsigned long request, void *arg) { return v4l2_ioctl(fd, request, arg); }
 #endif

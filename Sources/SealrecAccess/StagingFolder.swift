@@ -1,4 +1,5 @@
 import Foundation
+import SealrecSystem
 
 /// A private folder (mode 0700) beside a destination, on the same file system, where a fetched
 /// session waits until it is verified: only then is it renamed into place, so a refused fetch never
@@ -34,8 +35,7 @@ struct StagingFolder {
         guard rename(path, destination) == 0 else {
             throw Failure(description: "cannot move the verified session to \(destination): \(String(cString: strerror(errno)))")
         }
-        let parent = open((destination as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if parent >= 0 { fsync(parent); close(parent) }
+        try? Files.syncFolder(Files.parentFolder(of: destination))  // best effort: the move itself has happened
     }
 
     /// Removes what is left (after a refusal); nothing when the session was moved into place.

@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import SealrecSystem
 
 /// A room's Ed25519 signing key. Only this process holds it; it never leaves as anything but
 /// the 0600 PKCS#8 PEM file written by `write(to:)`.

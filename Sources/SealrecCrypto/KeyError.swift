@@ -1,3 +1,4 @@
+import SealrecSystem
 /// Why a room key could not be created, written or loaded; each case names the file involved.
 public enum KeyError: Error, CustomStringConvertible, Sendable {
     /// The private key file can be read by group or others: refusing it protects the operator
@@ -5,7 +6,7 @@ public enum KeyError: Error, CustomStringConvertible, Sendable {
     case privateKeyReadableByOthers(path: String, mode: UInt32)
     /// The file exists where a new key was to be written; keys are never overwritten.
     case alreadyExists(path: String)
-    case file(FileError)
+    case file(SystemError)
     /// The file is not a PEM key of the expected kind.
     case unreadablePEM(path: String, expected: String, reason: String)
     case notEd25519(path: String)

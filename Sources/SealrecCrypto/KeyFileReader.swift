@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SealrecSystem
 
 /// Reads a small key file through one descriptor, so the mode we check is the mode of the
 /// very file we read (no window for a swap between stat and open). A link is followed (keys are

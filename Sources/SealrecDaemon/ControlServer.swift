@@ -1,6 +1,7 @@
 import Foundation
 import SealrecFormat
 import SealrecPipeline
+import SealrecSystem
 
 /// The room's control socket: a Unix stream socket, mode 0660 and owned by the staff group, so the
 /// kernel itself refuses anyone else. One thread per client, bounded in all and per user; one JSON

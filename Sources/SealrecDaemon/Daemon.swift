@@ -1,11 +1,20 @@
 import Foundation
 import SealrecAV
 import SealrecPipeline
+import SealrecRoom
+import SealrecSystem
 
 /// `sealrecd --config FILE`: runs the room until SIGTERM. Startup order matters: recover what a
 /// crash left, resume recording if the room was recording, open the socket, then tell systemd READY.
 public enum Daemon {
+    public static let usage = "usage: sealrecd --config FILE | --version | --help"
+
     public static func main(_ argv: [String]) -> Int32 {
+        switch argv {
+        case ["--version"]: print(SealrecVersion.named("sealrecd")); return 0
+        case ["--help"], ["-h"]: print(usage); return 0
+        default: break
+        }
         guard argv.count == 2, argv[0] == "--config" else {
             Log.error("usage: sealrecd --config FILE")
             return 2
@@ -25,7 +34,7 @@ public enum Daemon {
             Log.error("cannot start: \(error)")
             return 1
         }
-        Log.notice("\(SealrecVersionString) for room \(config.room.id) (\(config.room.name)); spool \(config.daemon.spool)")
+        Log.notice("\(SealrecVersion.named("sealrecd")) for room \(config.room.id) (\(config.room.name)); spool \(config.daemon.spool)")
         let resume = controller.recoverInterrupted()
         controller.queueUnfinishedUploads()
         if let (metadata, interruption) = resume {
@@ -73,20 +82,5 @@ public enum Daemon {
         // What is not uploaded yet stays queued in the spool for the next start.
         controller.uploads?.stop()
         return 0
-    }
-}
-
-public let SealrecVersionString = "sealrecd 0.1.0"
-
-/// Signal handling on a dispatch queue (never in async-signal context).
-public final class SignalHandlers: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    public init() {}
-    public func on(_ sig: Int32, _ handler: @escaping @Sendable () -> Void) {
-        signal(sig, SIG_IGN)
-        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        s.setEventHandler(handler: handler)
-        s.resume()
-        sources.append(s)
     }
 }

@@ -5,6 +5,7 @@ import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
 import SealrecStore
+import SealrecSystem
 
 /// The room: at most one session at a time, through an explicit state machine
 /// (idle → starting → recording → stopping → sealed; failed), driven by control requests.
@@ -409,7 +410,7 @@ public final class RoomController: @unchecked Sendable {
         var o: [String: Any] = ["session": m.sessionID, "participants": m.participants]
         if let c = m.caseNumber { o["case"] = c }
         if stopping { o["stopping"] = true }
-        try Posix.writeFileAtomically(try JSONSerialization.data(withJSONObject: o), to: currentMarker)
+        try Files.writeAtomically(try JSONSerialization.data(withJSONObject: o), to: currentMarker)
     }
 }
 
@@ -435,12 +436,4 @@ final class ProgressObserver: SessionObserver, @unchecked Sendable {
     func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event); onRecord?() }
     func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch(); onRecord?() }
     private func touch() { lock.lock(); last = MonotonicClock.now(); lock.unlock() }
-}
-
-public enum DiskSpace {
-    public static func freeBytes(_ path: String) -> Int64? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        return Int64(s.f_bavail) * Int64(s.f_frsize)
-    }
 }

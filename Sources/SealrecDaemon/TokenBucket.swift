@@ -1,4 +1,5 @@
 import SealrecPipeline
+import SealrecSystem
 
 /// A rate limit: `burst` at once, then `perSecond` (on CLOCK_MONOTONIC). Not thread-safe; its owner locks.
 struct TokenBucket: Sendable {

@@ -1,5 +1,6 @@
 import Glibc
 import CALSA
+import SealrecSystem
 
 /// One block of samples as the sound card delivered it.
 public struct ALSABlock: Sendable, Equatable {
@@ -73,7 +74,7 @@ public final class ALSACapture {
         var avail: snd_pcm_uframes_t = 0
         var stamp = snd_htimestamp_t()
         let stamped = snd_pcm_htimestamp(pcm, &avail, &stamp) == 0 && (stamp.tv_sec != 0 || stamp.tv_nsec != 0)
-        let readAt = monotonicNanos()
+        let readAt = MonotonicClock.now()
         let capacity = buffer.count / (ALSACapture.bytesPerSample * channels)
         let got = snd_pcm_readi(pcm, buffer.baseAddress, snd_pcm_uframes_t(capacity))
         if got == -Int(EAGAIN) || got == 0 { return nil }

@@ -27,7 +27,7 @@ extension V4L2Device {
             let type = controlTypeName(q.type)
             guard q.flags & UInt32(V4L2_CTRL_FLAG_DISABLED) == 0, let type else { continue }
             var c = v4l2_control(id: q.id, value: 0)
-            let readable = withUnsafeMutablePointer(to: &c) { sr_v4l2_ioctl(fd, SR_VIDIOC_G_CTRL, $0) } == 0
+            let readable = v4l2Ioctl(fd, SR_VIDIOC_G_CTRL, &c) == 0
             result.append(V4L2Control(id: q.id, name: V4L2Control.normalise(cString(q.name)), type: type,
                                       minimum: Int(q.minimum), maximum: Int(q.maximum), step: Int(q.step),
                                       defaultValue: Int(q.default_value), value: readable ? Int(c.value) : nil,
@@ -43,7 +43,7 @@ extension V4L2Device {
             var m = v4l2_querymenu()
             m.id = q.id
             m.index = UInt32(i)
-            if withUnsafeMutablePointer(to: &m, { sr_v4l2_ioctl(fd, SR_VIDIOC_QUERYMENU, $0) }) == 0 {
+            if v4l2Ioctl(fd, SR_VIDIOC_QUERYMENU, &m) == 0 {
                 entries[String(i)] = cString(m.name)
             }
         }

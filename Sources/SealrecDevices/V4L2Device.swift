@@ -1,4 +1,5 @@
 import Glibc
+import SealrecSystem
 import CV4L2
 
 /// An open V4L2 video node (through libv4l2, which converts formats a camera cannot give directly
@@ -24,13 +25,13 @@ public final class V4L2Device {
     deinit { v4l2_close(fd) }
 
     func ioctl<T>(_ request: UInt, _ name: String, _ value: inout T) throws(DeviceError) {
-        let r = withUnsafeMutablePointer(to: &value) { sr_v4l2_ioctl(fd, request, $0) }
+        let r = v4l2Ioctl(fd, request, &value)
         if r < 0 { throw DeviceError(name, device: path) }
     }
 
     /// For enumerations, which end with EINVAL: true while the index exists.
     func enumerate<T>(_ request: UInt, _ name: String, _ value: inout T) throws(DeviceError) -> Bool {
-        let r = withUnsafeMutablePointer(to: &value) { sr_v4l2_ioctl(fd, request, $0) }
+        let r = v4l2Ioctl(fd, request, &value)
         if r == 0 { return true }
         if Glibc.errno == EINVAL || Glibc.errno == ENOTTY { return false }
         throw DeviceError(name, device: path)
@@ -60,4 +61,9 @@ func cString<T>(_ tuple: T) -> String {
     withUnsafeBytes(of: tuple) { raw in
         String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
     }
+}
+
+/// A V4L2 ioctl through libv4l2, run again when a signal interrupted it.
+func v4l2Ioctl<T>(_ fd: Int32, _ request: UInt, _ value: inout T) -> Int32 {
+    retryingInterrupts { withUnsafeMutablePointer(to: &value) { sr_v4l2_ioctl(fd, request, $0) } }
 }

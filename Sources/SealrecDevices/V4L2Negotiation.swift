@@ -50,7 +50,7 @@ extension V4L2Device {
         var p = v4l2_streamparm()
         p.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         p.parm.capture.timeperframe = v4l2_fract(numerator: 1, denominator: UInt32(fps))
-        if withUnsafeMutablePointer(to: &p, { sr_v4l2_ioctl(fd, SR_VIDIOC_S_PARM, $0) }) < 0 {
+        if v4l2Ioctl(fd, SR_VIDIOC_S_PARM, &p) < 0 {
             guard Glibc.errno == ENOTTY || Glibc.errno == EINVAL else { throw DeviceError("VIDIOC_S_PARM", device: path) }
             return Double(fps)
         }

@@ -1,5 +1,6 @@
 import Glibc
 import CV4L2
+import SealrecSystem
 
 /// What the driver said about one captured picture.
 public struct V4L2BufferInfo: Sendable, Equatable {
@@ -52,7 +53,7 @@ public final class V4L2Stream {
     deinit {
         if streaming {
             var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-            _ = withUnsafeMutablePointer(to: &type) { sr_v4l2_ioctl(device.fd, SR_VIDIOC_STREAMOFF, $0) }
+            _ = v4l2Ioctl(device.fd, SR_VIDIOC_STREAMOFF, &type)
         }
         unmap()
     }
@@ -82,14 +83,14 @@ public final class V4L2Stream {
         if ready == 0 { return nil }
         // POLLERR/POLLHUP: DQBUF reports the reason (ENODEV after unplug, EIO after a fatal error).
         var buf = emptyBuffer()
-        if withUnsafeMutablePointer(to: &buf, { sr_v4l2_ioctl(device.fd, SR_VIDIOC_DQBUF, $0) }) < 0 {
+        if v4l2Ioctl(device.fd, SR_VIDIOC_DQBUF, &buf) < 0 {
             if Glibc.errno == EAGAIN { return nil }
             throw DeviceError("VIDIOC_DQBUF", device: device.path)
         }
-        let dequeuedAt = monotonicNanos()
+        let dequeuedAt = MonotonicClock.now()
         defer {
             // Back to the driver whatever the caller did; a failure here shows on the next DQBUF.
-            _ = withUnsafeMutablePointer(to: &buf) { sr_v4l2_ioctl(device.fd, SR_VIDIOC_QBUF, $0) }
+            _ = v4l2Ioctl(device.fd, SR_VIDIOC_QBUF, &buf)
         }
         let kernelStamp = buf.flags & UInt32(V4L2_BUF_FLAG_TIMESTAMP_MASK) == UInt32(V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
         let stamp = Int64(buf.timestamp.tv_sec) * 1_000_000_000 + Int64(buf.timestamp.tv_usec) * 1000
@@ -98,10 +99,4 @@ public final class V4L2Stream {
         let m = mapped[Int(buf.index)]
         return try body(info, UnsafeRawBufferPointer(start: m.address, count: min(Int(buf.bytesused), m.length)))
     }
-}
-
-func monotonicNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecSystem
 
 /// The link between two pipeline elements (a pad pair): a bounded FIFO owned by no thread.
 /// Capture-side producers use `offer`, which never blocks and counts what it had to drop;

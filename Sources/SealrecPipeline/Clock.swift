@@ -1,26 +1,5 @@
 import Foundation
-
-/// CLOCK_MONOTONIC in nanoseconds: the clock every capture time is taken on (kernel V4L2 and ALSA
-/// timestamps use it too), immune to wall-clock steps during a session.
-public enum MonotonicClock {
-    public static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    public static func realtimeNow() -> Date {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Date(timeIntervalSince1970: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
-    }
-
-    /// Sleeps until a monotonic instant (absolute, so pacing errors do not accumulate).
-    public static func sleep(until deadline: Int64) {
-        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
-    }
-}
+import SealrecSystem
 
 /// The session timeline: zero at the first capture of any source; the UTC instant of zero is
 /// recorded so every timeline time maps to a wall-clock time.

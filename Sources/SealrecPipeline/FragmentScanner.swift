@@ -1,4 +1,5 @@
 import Foundation
+import SealrecSystem
 
 /// Reads the top-level box structure of one of our fMP4 segment files: where the init section
 /// ends and how much of a file cut short by a crash is whole fragments (moof + complete mdat).

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// One recording: builds the pipeline for a room (sources -> encoders -> segment muxer), runs it
 /// into a session folder, and reports its record to an observer. Everything that can be checked

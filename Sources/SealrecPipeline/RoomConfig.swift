@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// A room's recording configuration (JSON). Every field has a default, so `{}` is a valid room:
 /// one synthetic camera and one synthetic microphone. Unknown keys are errors, not ignored.
@@ -25,14 +26,12 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var main: String = "cam1"
         /// Camera shown inset in a corner (the full room view); nil for none.
         public var inset: String?
-        public var insetPosition: String = "top-right"
+        public var insetPosition: InsetPosition = .topRight
         public var insetWidth: Int?
         public var insetHeight: Int?
         public var insetMargin: Int = 16
         public var border: Int = 4
-        /// "composite+cameras": the composite first, then every camera on its own track;
-        /// "composite": only the composite (small machines).
-        public var tracks: String = "composite+cameras"
+        public var tracks: Tracks = .compositeAndCameras
         public var font: String = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
         public var fontSize: Int?
         /// IANA zone for the burned-in time, e.g. "Europe/Berlin".
@@ -43,8 +42,18 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var readingsFile: String?
         public init() {}
 
-        public static let trackChoices = ["composite+cameras", "composite"]
-        public var withCameraTracks: Bool { tracks == "composite+cameras" }
+        public enum InsetPosition: String, Codable, Sendable, CaseIterable {
+            case topLeft = "top-left", topRight = "top-right", bottomLeft = "bottom-left", bottomRight = "bottom-right"
+        }
+
+        public enum Tracks: String, Codable, Sendable, CaseIterable {
+            /// The composite first, then every camera on its own track.
+            case compositeAndCameras = "composite+cameras"
+            /// Only the composite (small machines).
+            case composite
+        }
+
+        public var withCameraTracks: Bool { tracks == .compositeAndCameras }
         public var resolvedInsetSize: (Int, Int) { ((insetWidth ?? width / 3) & ~1, (insetHeight ?? height / 3) & ~1) }
         public var resolvedFontSize: Int { fontSize ?? max(12, height / 26) }
 
@@ -52,8 +61,8 @@ public struct RoomConfig: Codable, Sendable, Equatable {
         public var insetOrigin: (Int, Int) {
             let (w, h) = resolvedInsetSize
             let outerW = w + 2 * border, outerH = h + 2 * border
-            let left = insetPosition.hasSuffix("left")
-            let top = insetPosition.hasPrefix("top")
+            let left = insetPosition == .topLeft || insetPosition == .bottomLeft
+            let top = insetPosition == .topLeft || insetPosition == .topRight
             return ((left ? insetMargin : width - outerW - insetMargin) & ~1, (top ? insetMargin : height - outerH - insetMargin) & ~1)
         }
     }
@@ -257,9 +266,33 @@ func rejectUnknownKeys(_ decoder: Decoder, known: [String]) throws {
     }
 }
 
+/// The start of each section's decoder: its unknown keys refused, then its container.
+func section<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _ keys: Keys.Type) throws -> KeyedDecodingContainer<Keys> {
+    try rejectUnknownKeys(decoder, known: Keys.allCases.map(\.stringValue))
+    return try decoder.container(keyedBy: Keys.self)
+}
+
+/// Each decoder starts from the section's defaults (`init()`) and replaces what the file gives.
 extension KeyedDecodingContainer {
-    func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? value
+    /// An absent key keeps the default.
+    func merge<T: Decodable>(_ key: Key, into value: inout T) throws {
+        if let given = try decodeIfPresent(T.self, forKey: key) { value = given }
+    }
+
+    /// An absent key keeps the default; an explicit null switches it off (e.g. crf: null with a bitRate).
+    func mergeNullable<T: Decodable>(_ key: Key, into value: inout T?) throws {
+        if contains(key) { value = try decodeIfPresent(T.self, forKey: key) }
+    }
+
+    /// One of a fixed set of names; another name is refused with the list of those allowed.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: Key, into value: inout T) throws where T.RawValue == String {
+        guard let name = try decodeIfPresent(String.self, forKey: key) else { return }
+        guard let choice = T(rawValue: name) else {
+            let names = T.allCases.map(\.rawValue)
+            let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+            throw ConfigError("\(RoomConfig.keyPath(codingPath + [key])) must be \(list), not '\(name)'")
+        }
+        value = choice
     }
 }
 
@@ -269,15 +302,15 @@ extension RoomConfig {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RoomConfig()
-        room = try c.value(.room, default: d.room)
-        segmentSeconds = try c.value(.segmentSeconds, default: d.segmentSeconds)
-        cameras = try c.value(.cameras, default: d.cameras)
-        microphones = try c.value(.microphones, default: d.microphones)
-        video = try c.value(.video, default: d.video)
-        audio = try c.value(.audio, default: d.audio)
-        queueDepth = try c.value(.queueDepth, default: d.queueDepth)
-        daemon = try c.value(.daemon, default: d.daemon)
-        composite = try c.decodeIfPresent(Composite.self, forKey: .composite)
+        try c.merge(.room, into: &room)
+        try c.merge(.segmentSeconds, into: &segmentSeconds)
+        try c.merge(.cameras, into: &cameras)
+        try c.merge(.microphones, into: &microphones)
+        try c.merge(.video, into: &video)
+        try c.merge(.audio, into: &audio)
+        try c.merge(.queueDepth, into: &queueDepth)
+        try c.merge(.daemon, into: &daemon)
+        try c.mergeNullable(.composite, into: &composite)
     }
 }
 
@@ -287,25 +320,24 @@ extension RoomConfig.Composite {
              fontSize, timeZone, showFrameNumber, readingsFile
     }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        width = try c.value(.width, default: d.width)
-        height = try c.value(.height, default: d.height)
-        frameRate = try c.value(.frameRate, default: d.frameRate)
-        main = try c.value(.main, default: d.main)
-        inset = try c.decodeIfPresent(String.self, forKey: .inset)
-        insetPosition = try c.value(.insetPosition, default: d.insetPosition)
-        insetWidth = try c.decodeIfPresent(Int.self, forKey: .insetWidth)
-        insetHeight = try c.decodeIfPresent(Int.self, forKey: .insetHeight)
-        insetMargin = try c.value(.insetMargin, default: d.insetMargin)
-        border = try c.value(.border, default: d.border)
-        tracks = try c.value(.tracks, default: d.tracks)
-        font = try c.value(.font, default: d.font)
-        fontSize = try c.decodeIfPresent(Int.self, forKey: .fontSize)
-        timeZone = try c.value(.timeZone, default: d.timeZone)
-        showFrameNumber = try c.value(.showFrameNumber, default: d.showFrameNumber)
-        readingsFile = try c.decodeIfPresent(String.self, forKey: .readingsFile)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.width, into: &width)
+        try c.merge(.height, into: &height)
+        try c.merge(.frameRate, into: &frameRate)
+        try c.merge(.main, into: &main)
+        try c.mergeNullable(.inset, into: &inset)
+        try c.choice(.insetPosition, into: &insetPosition)
+        try c.mergeNullable(.insetWidth, into: &insetWidth)
+        try c.mergeNullable(.insetHeight, into: &insetHeight)
+        try c.merge(.insetMargin, into: &insetMargin)
+        try c.merge(.border, into: &border)
+        try c.choice(.tracks, into: &tracks)
+        try c.merge(.font, into: &font)
+        try c.mergeNullable(.fontSize, into: &fontSize)
+        try c.merge(.timeZone, into: &timeZone)
+        try c.merge(.showFrameNumber, into: &showFrameNumber)
+        try c.mergeNullable(.readingsFile, into: &readingsFile)
     }
 
     /// Everything that would make the composite wrong, found before recording starts.
@@ -321,18 +353,12 @@ extension RoomConfig.Composite {
             guard cameras.contains(inset) else {
                 throw fail("composite.inset is camera '\(inset)', which is not configured (cameras: \(cameras.joined(separator: ", ")))")
             }
-            guard ["top-left", "top-right", "bottom-left", "bottom-right"].contains(insetPosition) else {
-                throw fail("composite.insetPosition must be top-left, top-right, bottom-left or bottom-right, not '\(insetPosition)'")
-            }
             let (w, h) = resolvedInsetSize
             let (x, y) = insetOrigin
             guard w >= 16, h >= 16, border >= 0, insetMargin >= 0, x >= 0, y >= 0,
                   x + w + 2 * border <= width, y + h + 2 * border <= height else {
-                throw fail("composite layout does not fit: inset \(w)x\(h) with border \(border) and margin \(insetMargin) at \(insetPosition) is outside the \(width)x\(height) frame")
+                throw fail("composite layout does not fit: inset \(w)x\(h) with border \(border) and margin \(insetMargin) at \(insetPosition.rawValue) is outside the \(width)x\(height) frame")
             }
-        }
-        guard Self.trackChoices.contains(tracks) else {
-            throw fail("composite.tracks must be \(Self.trackChoices.joined(separator: " or ")), not '\(tracks)'")
         }
         guard FileManager.default.isReadableFile(atPath: font) else {
             throw fail("composite.font \(font) does not exist or is not readable (Debian's fonts-dejavu-core has /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf)")
@@ -347,90 +373,84 @@ extension RoomConfig.Daemon {
         case spool, key, socket, socketGroup, reserveMegabytes, store, uploadConcurrency, uploadMaxBytesPerSecond, localRetentionHours
     }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        spool = try c.value(.spool, default: d.spool)
-        key = try c.value(.key, default: d.key)
-        socket = try c.value(.socket, default: d.socket)
-        socketGroup = c.contains(.socketGroup) ? try c.decodeIfPresent(String.self, forKey: .socketGroup) : d.socketGroup
-        reserveMegabytes = try c.value(.reserveMegabytes, default: d.reserveMegabytes)
-        store = try c.decodeIfPresent(String.self, forKey: .store)
-        uploadConcurrency = try c.value(.uploadConcurrency, default: d.uploadConcurrency)
-        uploadMaxBytesPerSecond = try c.decodeIfPresent(Int.self, forKey: .uploadMaxBytesPerSecond)
-        localRetentionHours = try c.decodeIfPresent(Double.self, forKey: .localRetentionHours)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.spool, into: &spool)
+        try c.merge(.key, into: &key)
+        try c.merge(.socket, into: &socket)
+        try c.mergeNullable(.socketGroup, into: &socketGroup)
+        try c.merge(.reserveMegabytes, into: &reserveMegabytes)
+        try c.mergeNullable(.store, into: &store)
+        try c.merge(.uploadConcurrency, into: &uploadConcurrency)
+        try c.mergeNullable(.uploadMaxBytesPerSecond, into: &uploadMaxBytesPerSecond)
+        try c.mergeNullable(.localRetentionHours, into: &localRetentionHours)
     }
 }
 
 extension RoomConfig.Room {
     enum CodingKeys: String, CodingKey, CaseIterable { case id, name }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        id = try c.value(.id, default: d.id)
-        name = try c.value(.name, default: d.name)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.id, into: &id)
+        try c.merge(.name, into: &name)
     }
 }
 
 extension RoomConfig.Camera {
     enum CodingKeys: String, CodingKey, CaseIterable { case name, source, width, height, frameRate, path, pixelFormat, failAfterSeconds, controls }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        name = try c.value(.name, default: d.name)
-        source = try c.value(.source, default: d.source)
-        width = try c.value(.width, default: d.width)
-        height = try c.value(.height, default: d.height)
-        frameRate = try c.value(.frameRate, default: d.frameRate)
-        path = try c.decodeIfPresent(String.self, forKey: .path)
-        pixelFormat = try c.decodeIfPresent(String.self, forKey: .pixelFormat)
-        failAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .failAfterSeconds)
-        controls = try c.decodeIfPresent([String: Int].self, forKey: .controls)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.name, into: &name)
+        try c.merge(.source, into: &source)
+        try c.merge(.width, into: &width)
+        try c.merge(.height, into: &height)
+        try c.merge(.frameRate, into: &frameRate)
+        try c.mergeNullable(.path, into: &path)
+        try c.mergeNullable(.pixelFormat, into: &pixelFormat)
+        try c.mergeNullable(.failAfterSeconds, into: &failAfterSeconds)
+        try c.mergeNullable(.controls, into: &controls)
     }
 }
 
 extension RoomConfig.Microphone {
     enum CodingKeys: String, CodingKey, CaseIterable { case name, source, sampleRate, channels, path, sampleFormat, toneHz }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        name = try c.value(.name, default: d.name)
-        source = try c.value(.source, default: d.source)
-        sampleRate = try c.value(.sampleRate, default: d.sampleRate)
-        channels = try c.value(.channels, default: d.channels)
-        path = try c.decodeIfPresent(String.self, forKey: .path)
-        sampleFormat = try c.decodeIfPresent(String.self, forKey: .sampleFormat)
-        toneHz = try c.decodeIfPresent(Double.self, forKey: .toneHz)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.name, into: &name)
+        try c.merge(.source, into: &source)
+        try c.merge(.sampleRate, into: &sampleRate)
+        try c.merge(.channels, into: &channels)
+        try c.mergeNullable(.path, into: &path)
+        try c.mergeNullable(.sampleFormat, into: &sampleFormat)
+        try c.mergeNullable(.toneHz, into: &toneHz)
     }
 }
 
 extension RoomConfig.VideoEncoding {
     enum CodingKeys: String, CodingKey, CaseIterable { case encoder, preset, crf, bitRate, options }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        encoder = try c.value(.encoder, default: d.encoder)
-        // An explicit null switches a default off (e.g. crf: null with a bitRate).
-        preset = c.contains(.preset) ? try c.decodeIfPresent(String.self, forKey: .preset) : d.preset
-        bitRate = try c.decodeIfPresent(Int.self, forKey: .bitRate)
-        crf = c.contains(.crf) ? try c.decodeIfPresent(Int.self, forKey: .crf) : (bitRate == nil ? d.crf : nil)
-        options = try c.value(.options, default: d.options)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.encoder, into: &encoder)
+        try c.mergeNullable(.preset, into: &preset)
+        try c.mergeNullable(.bitRate, into: &bitRate)
+        if bitRate != nil { crf = nil }  // a bit rate replaces the default quality
+        try c.mergeNullable(.crf, into: &crf)
+        try c.merge(.options, into: &options)
     }
 }
 
 extension RoomConfig.AudioEncoding {
     enum CodingKeys: String, CodingKey, CaseIterable { case encoder, bitRate, sampleRate, options }
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        encoder = try c.value(.encoder, default: d.encoder)
-        bitRate = try c.value(.bitRate, default: d.bitRate)
-        sampleRate = try c.value(.sampleRate, default: d.sampleRate)
-        options = try c.value(.options, default: d.options)
+        self.init()
+        let c = try section(decoder, CodingKeys.self)
+        try c.merge(.encoder, into: &encoder)
+        try c.merge(.bitRate, into: &bitRate)
+        try c.merge(.sampleRate, into: &sampleRate)
+        try c.merge(.options, into: &options)
     }
 }

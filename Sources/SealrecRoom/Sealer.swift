@@ -1,13 +1,9 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecSeal
 import CSystem
-
-/// Software identity written into every session entry.
-public enum SealrecVersion {
-    public static let string = "sealrec 0.1.0"
-}
 
 /// Who and what a session is about, entered before recording.
 public struct SessionMetadata: Sendable, Equatable {
@@ -23,7 +19,7 @@ public struct SessionMetadata: Sendable, Equatable {
     /// A new session id: room, UTC start to the second, and 32 random bits (two presses in one
     /// second in one room still differ).
     public static func newSessionID(room: String, at date: Date = Date()) -> String {
-        let ts = RFC3339UTC.compact(date)
+        let ts = RFC3339.compact(date)
         let random = String(UInt32.random(in: .min ... .max), radix: 16)
         return "\(room)-\(ts)-\(String(repeating: "0", count: 8 - random.count))\(random)"
     }
@@ -133,17 +129,5 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
 public enum SystemClockStatus {
     public static var isSynchronized: Bool {
         sr_clock_synchronized() == 1
-    }
-}
-
-/// UTC timestamps without Foundation's formatters (which pull in ICU).
-public enum RFC3339UTC {
-    /// 20261125T113000Z
-    public static func compact(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(tm.tm_year + 1900)\(two(tm.tm_mon + 1))\(two(tm.tm_mday))T\(two(tm.tm_hour))\(two(tm.tm_min))\(two(tm.tm_sec))Z"
     }
 }

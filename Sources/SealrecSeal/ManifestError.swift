@@ -1,8 +1,9 @@
 import SealrecCrypto
+import SealrecSystem
 
 /// Why the sealer could not write or resume a manifest.
 public enum ManifestError: Error, Sendable, CustomStringConvertible {
-    case file(FileError)
+    case file(SystemError)
     case key(KeyError)
     case crypto(CryptoError)
     /// The record cannot be written as given (e.g. a file name with '/'); nothing was appended.

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// The sealer: appends signed, hash-chained entries to `manifest.jsonl`, one durable line at a
 /// time. It never reads segment files: the pipeline hashes each segment while writing it.
@@ -17,7 +18,7 @@ public final class ManifestWriter {
     private let anchorMicros: Int64
     public private(set) var isClosed = false
     /// Set when a failed line could not be cut back off: nothing more may follow it.
-    private var unrepaired: FileError?
+    private var unrepaired: SystemError?
     /// Bytes of a torn trailing line that `resume` cut off (0 for a fresh or clean manifest).
     public private(set) var discardedPartialBytes = 0
     /// The manifest's length so far.
@@ -62,7 +63,7 @@ public final class ManifestWriter {
         do {
             file = try DurableFile.openExisting(path)
             data = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch let error as FileError { throw .file(error) } catch { throw .file(FileError(path: path, operation: "read")) }
+        } catch let error as SystemError { throw .file(error) } catch { throw .file(SystemError("read", path: path, wording: .pathFirst)) }
         let (lines, torn) = ManifestLine.lines(of: data)
         let state = try ChainState.replay(lines, path: path, key: key.publicKey)
         let writer = ManifestWriter(folder: folder, key: key, file: file, state: state)

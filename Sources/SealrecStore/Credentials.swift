@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// An S3 access key pair, read from a file only the daemon may read.
 ///
@@ -21,7 +22,7 @@ public struct Credentials: Sendable {
         // One descriptor for the mode check and the read; no link followed, no FIFO waited on.
         let file: UntrustedFile
         do { file = try UntrustedFile(path, followingLinks: true) } catch {
-            if case .file(let e) = error { throw .credentialsFile(path: path, detail: String(cString: strerror(e.code))) }
+            if case .file(let e) = error { throw .credentialsFile(path: path, detail: String(cString: strerror(e.errno))) }
             throw .credentialsFile(path: path, detail: "\(error)")
         }
         // A secret others can read is no longer a secret: refuse rather than use it.

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// SHA-256 and MD5 of a byte range of a file, read once. The uploader re-hashes what it is about to
 /// send so a local file that changed since it was sealed is caught before it leaves the room, and so
@@ -10,9 +11,9 @@ struct FileDigests {
 
     static func compute(path: String, offset: Int64 = 0, length: Int64, md5 wantMD5: Bool,
                         alsoInto whole: SHA256Hasher? = nil) throws(StoreError) -> FileDigests {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .localFile(path: path, detail: "open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        let fd: FileDescriptor
+        do { fd = try .open(path, O_RDONLY) } catch { throw .localFile(path: path, detail: "open: \(error)") }
+        defer { try? fd.close() }
         let sha = SHA256Hasher()
         let md5 = wantMD5 ? MD5Hasher() : nil
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -20,11 +21,15 @@ struct FileDigests {
         let end = offset + length
         while position < end {
             let want = Int(min(Int64(buffer.count), end - position))
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw .localFile(path: path, detail: n == 0 ? "shorter than its recorded \(length) bytes" : "read: \(String(cString: strerror(errno)))")
+            let read = buffer.withUnsafeMutableBytes { (raw) -> Result<Int, Errno> in
+                Result { () throws(Errno) in try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: position) }
             }
+            let n: Int
+            switch read {
+            case let .failure(error): throw .localFile(path: path, detail: "read: \(error)")
+            case let .success(count): n = count
+            }
+            guard n > 0 else { throw .localFile(path: path, detail: "shorter than its recorded \(length) bytes") }
             buffer.withUnsafeBytes { raw in
                 let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
                 sha.update(chunk)

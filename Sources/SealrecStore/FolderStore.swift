@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// A store that is a folder (a mounted share, or the demo's embedded default), with the same promises
 /// as the S3 store: an object appears under its key only complete, durable and with the sealed
@@ -43,8 +44,7 @@ public struct FolderStore: ObjectStore {
             }
             return try same(existing, key: key, sha256: sha256, length: length)
         }
-        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        try? Files.syncFolder(folder)  // best effort: the object is whole either way; this makes its name durable
         // Verify what is now under the key, as a remote store would be verified.
         guard let stored = try head(key: key) else { throw .notFound(key: key) }
         return try same(stored, key: key, sha256: sha256, length: length)
@@ -133,14 +133,14 @@ public struct FolderStore: ObjectStore {
         do {
             return try UntrustedFile(parts[parts.count - 1], in: folder, path: root + "/" + key)
         } catch {
-            if case .file(let e) = error, e.code == ENOENT { return nil }
+            if case .file(let e) = error, e.errno == ENOENT { return nil }
             throw Self.storeError(key, error)
         }
     }
 
     static func storeError(_ key: String, _ error: UntrustedFileError) -> StoreError {
         switch error {
-        case let .file(e): .localFile(path: e.path, detail: "\(e.operation): \(String(cString: strerror(e.code)))")
+        case let .file(e): .localFile(path: e.path ?? key, detail: "\(e.call): \(e.reason)")
         case .symbolicLink: .unsafeObject(key: key, detail: "is a symbolic link; refused (links are not followed)")
         case let .notRegular(_, kind): .unsafeObject(key: key, detail: "is \(kind), not a regular file; refused")
         case let .tooLong(_, limit): .unsafeObject(key: key, detail: "holds more than the \(limit) bytes expected; copying stopped there")
@@ -166,15 +166,9 @@ enum FolderCopy {
         do {
             try input.read(limit: limit, chunk: limiter?.chunk ?? 1 << 20) { (chunk) throws(UntrustedFileError) in
                 limiter?.take(chunk.count)
-                var written = 0
-                while written < chunk.count {
-                    let w = write(output, chunk.baseAddress! + written, chunk.count - written)
-                    if w < 0 && errno == EINTR { continue }
-                    guard w > 0 else {
-                        writeError = .localFile(path: destination, detail: "write: \(String(cString: strerror(errno)))")
-                        throw .file(FileError(path: destination, operation: "write"))
-                    }
-                    written += w
+                do throws(Errno) { try FileDescriptor(rawValue: output).writeAll(chunk) } catch {
+                    writeError = .localFile(path: destination, detail: "write: \(error)")
+                    throw .file(SystemError("write", path: destination, error, wording: .pathFirst))
                 }
                 hasher.update(chunk)
                 copied += Int64(chunk.count)

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// An S3-compatible bucket (Ceph RGW, SeaweedFS, MinIO, AWS) over libcurl with Signature V4.
 ///
@@ -194,8 +195,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     func lockHeaders() -> [(String, String)] {
         guard config.retentionDays > 0 else { return [] }
         let until = Date().addingTimeInterval(Double(config.retentionDays) * 86_400)
-        let formatter = ISO8601DateFormatter()
-        return [("x-amz-object-lock-mode", "COMPLIANCE"), ("x-amz-object-lock-retain-until-date", formatter.string(from: until))]
+        return [("x-amz-object-lock-mode", "COMPLIANCE"), ("x-amz-object-lock-retain-until-date", RFC3339.format(until))]
     }
 
     /// Turns an unsuccessful answer into the error that says what to fix.

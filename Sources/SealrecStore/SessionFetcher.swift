@@ -1,5 +1,6 @@
 import Foundation
 import SealrecFormat
+import SealrecSystem
 
 /// Downloads one session from a store whose root is the session (`s3://BUCKET/ROOM/SESSION`,
 /// `file:///STORE/ROOM/SESSION`) into a folder `sealrec verify` accepts: every object streamed to
@@ -146,12 +147,7 @@ public enum SessionFetcher {
     }
 
     /// Bytes an unprivileged process may still write on the filesystem holding `folder`.
-    static func freeBytes(_ folder: String) -> Int64 {
-        var stats = statvfs()
-        guard statvfs(folder, &stats) == 0 else { return 0 }
-        let (free, overflow) = UInt64(stats.f_bavail).multipliedReportingOverflow(by: UInt64(stats.f_frsize))
-        return overflow ? .max : Int64(clamping: free)
-    }
+    static func freeBytes(_ folder: String) -> Int64 { DiskSpace.freeBytes(folder) ?? 0 }
 
     /// The byte length each segment line of the (not yet verified) manifest states for its file:
     /// only a bound for the copy; the verifier checks lengths, hashes and signatures afterwards.

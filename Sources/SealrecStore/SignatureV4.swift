@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// AWS Signature Version 4 for S3 (header-based authorization, path-style requests).
 /// The payload hash is passed in: a real SHA-256 when we know it (the store then checks the body
@@ -62,10 +63,7 @@ struct SignatureV4 {
     }
 
     static func timestamps(_ date: Date) -> (amzDate: String, day: String) {
-        var t = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let day = String(format: "%04d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday)
-        return (day + String(format: "T%02d%02d%02dZ", parts.tm_hour, parts.tm_min, parts.tm_sec), day)
+        let amzDate = RFC3339.compact(date)
+        return (amzDate, String(amzDate.prefix(8)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// The on-disk part of the upload queue. Every file is written under a temporary name, fsynced,
 /// renamed and its folder fsynced, so after a crash each item file is either whole or absent.
@@ -35,15 +36,9 @@ struct SpoolFolder {
 
     /// Writes a new file atomically and durably.
     func write(_ bytes: [UInt8], to path: String) throws(StoreError) {
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        do {
-            try DurableFile.writeNew(temporary, bytes: bytes, mode: 0o600)
-        } catch {
-            throw .localFile(path: temporary, detail: error.description)
+        do { try Files.writeAtomically(bytes, to: path, mode: 0o600) } catch {
+            throw .localFile(path: path, detail: error.description)
         }
-        guard rename(temporary, path) == 0 else { throw .localFile(path: path, detail: "rename: \(String(cString: strerror(errno)))") }
-        try syncFolder(of: path)
     }
 
     func remove(_ path: String) throws(StoreError) {

@@ -1,6 +1,7 @@
 import Foundation
 import CCurl
 import SealrecCrypto
+import SealrecSystem
 
 /// The state libcurl's callbacks work on during one transfer: where the body comes from, where the
 /// response goes, and the first local error (libcurl only learns "aborted").
@@ -87,15 +88,9 @@ final class TransferContext {
             localError = .unsafeObject(key: "download", detail: "holds more than the \(maxDownloadBytes) bytes expected; download stopped there")
             return 0
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(sinkFD, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                localError = .localFile(path: "download target", detail: "write: \(String(cString: strerror(errno)))")
-                return 0
-            }
-            offset += n
+        do { try FileDescriptor(rawValue: sinkFD).writeAll(bytes) } catch {
+            localError = .localFile(path: "download target", detail: "write: \(error)")
+            return 0
         }
         sinkHasher?.update(bytes)
         sinkLength += Int64(bytes.count)

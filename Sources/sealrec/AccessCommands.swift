@@ -5,6 +5,8 @@ import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
 import SealrecStore
+import SealrecSystem
+import SealrecFormat
 
 /// `sealrec grant | fetch | revoke | grants`: access codes for approved reviewers.
 enum AccessCommands {
@@ -54,7 +56,7 @@ enum AccessCommands {
                 if rows.isEmpty { print("no grants for session \(safe(subject))") }
                 for r in rows {
                     print("\(safe(r.grant.grantID.prefix(12)))  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0))  \(safe(r.grant.role)): \(safe(r.grant.grantee))  "
-                          + "issued \(RFC3339UTC.compact(r.grant.issued))  expires \(RFC3339UTC.compact(r.grant.expires))  used \(r.uses)x (\(r.attempts) attempts)")
+                          + "issued \(RFC3339.compact(r.grant.issued))  expires \(RFC3339.compact(r.grant.expires))  used \(r.uses)x (\(r.attempts) attempts)")
                 }
                 return 0
             }

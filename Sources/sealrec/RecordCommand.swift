@@ -4,6 +4,7 @@ import SealrecCrypto
 import SealrecPipeline
 import SealrecRoom
 import SealrecSeal
+import SealrecSystem
 
 /// `sealrec record`: a one-shot sealed recording without the daemon.
 enum RecordCommand {
@@ -45,7 +46,9 @@ enum RecordCommand {
                                                options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let upload = try args.value("--upload-to").map { try RecordUpload(store: $0, spool: args.value("--spool"), folder: out) }
-            let signals = SignalStopper { session.stop() }
+            // SIGINT/SIGTERM end the recording cleanly (sealed, playlist closed) instead of killing it.
+            let signals = SignalHandlers()
+            for sig in [SIGINT, SIGTERM] { signals.on(sig) { session.stop() } }
             upload?.start()
             session.start()
             let result = session.wait()
@@ -80,21 +83,4 @@ enum RecordCommand {
         print(report.text(), terminator: report.text().hasSuffix("\n") ? "" : "\n")
         return result.failure == nil && result.reason == .stopped && report.verdict == .verified ? 0 : 1
     }
-}
-
-/// SIGINT/SIGTERM end the recording cleanly (sealed, playlist closed) instead of killing it.
-final class SignalStopper: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler(handler: onSignal)
-            s.resume()
-            sources.append(s)
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }

@@ -7,6 +7,9 @@ import SealrecStore
 // Each takes the arguments after the subcommand name and returns the process exit status.
 
 private let usageError: Int32 = 64
+let keygenUsage = "sealrec keygen --out DIR"
+let verifyUsage = "sealrec verify SESSION_DIR|s3://BUCKET/ROOM/SESSION?endpoint=URL|file:///STORE/ROOM/SESSION [--trust PUBKEY_PEM]... [--json]"
+let sealFolderUsage = "sealrec seal-folder DIR --key KEYFILE [--segment-us N]"
 
 private func printError(_ message: String) {
     if message.hasPrefix("usage: ") { Output.raw("sealrec: " + message) } else { Output.error(message) }
@@ -16,7 +19,7 @@ private func printError(_ message: String) {
 /// fingerprint and the public key path, never the private key. Refuses to overwrite.
 func runKeygen(_ args: [String]) -> Int32 {
     guard args.count == 2, args[0] == "--out" else {
-        printError("usage: sealrec keygen --out DIR")
+        printError("usage: " + keygenUsage)
         return usageError
     }
     let directory = URL(fileURLWithPath: args[1])
@@ -45,7 +48,7 @@ func runKeygen(_ args: [String]) -> Int32 {
 /// `sealrec verify PATH [--trust PUBKEY]... [--json]`: exit 0 only when every check holds and
 /// the session key is trusted; 1 when anything is wrong; 2 when consistent but untrusted.
 func runVerify(_ args: [String]) -> Int32 {
-    let usage = "usage: sealrec verify SESSION_DIR|s3://BUCKET/ROOM/SESSION?endpoint=URL|file:///STORE/ROOM/SESSION [--trust PUBKEY_PEM]... [--json]"
+    let usage = "usage: " + verifyUsage
     var folder: String?
     var trustPaths: [String] = []
     var json = false
@@ -86,7 +89,7 @@ func runSealFolder(_ args: [String]) -> Int32 {
     guard args.count == 3 || args.count == 5, args[1] == "--key",
           args.count == 3 || (args[3] == "--segment-us" && Int64(args[4]).map { $0 > 0 } == true)
     else {
-        printError("usage: sealrec seal-folder DIR --key KEYFILE [--segment-us N]")
+        printError("usage: " + sealFolderUsage)
         return usageError
     }
     let folder = URL(fileURLWithPath: args[0])

@@ -9,9 +9,10 @@ import SealrecStore
 /// [--wait SECONDS]`: queues the session in the spool and drives the queue until the store has
 /// confirmed every object. Exit 0 when all is stored; 75 (EX_TEMPFAIL) when `--wait` ran out, the
 /// items staying in the spool for the next run; 1 on errors that need an operator.
+let uploadUsage = "sealrec upload SESSION_DIR --to STORE [--spool DIR] [--concurrency N] [--limit BYTES_PER_S] [--wait SECONDS]"
+
 func runUpload(_ args: [String]) -> Int32 {
-    let usage = "sealrec upload SESSION_DIR --to STORE [--spool DIR] [--concurrency N] [--limit BYTES_PER_S] [--wait SECONDS]"
-    return runCommand(usage: usage) {
+    runCommand(usage: uploadUsage) {
         let parsed = try Arguments(args, valueFlags: ["--to", "--spool", "--concurrency", "--limit", "--wait", "--backoff-max"])
         guard parsed.positional.count == 1 else { throw UsageError("needs exactly one SESSION_DIR") }
         let folder = URL(fileURLWithPath: parsed.positional[0]).standardizedFileURL.path

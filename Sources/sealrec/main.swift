@@ -1,4 +1,5 @@
 import Foundation
+import SealrecRoom
 
 let usage = """
 usage: sealrec COMMAND [OPTIONS]
@@ -15,12 +16,14 @@ usage: sealrec COMMAND [OPTIONS]
   revoke   revoke an access code
   grants   list a session's grants
   devices  list cameras and microphones with their stable names: sealrec devices [--json]
-  help     this text
+  help     this text; help COMMAND (or COMMAND --help) shows that command's usage
+Run `sealrec --version` for the version.
 """
 
 let argv = Array(CommandLine.arguments.dropFirst())
 let rest = Array(argv.dropFirst())
 let status: Int32
+if let command = argv.first, Help.requested(rest), Help.show(command) { exit(0) }
 switch argv.first {
 case "record": status = RecordCommand.run(rest)
 case "keygen": status = runKeygen(rest)
@@ -30,6 +33,15 @@ case "seal-folder": status = runSealFolder(rest)
 case "start", "stop", "status", "mark": status = ControlCommands.run(argv[0], rest)
 case "grant", "fetch", "revoke", "grants": status = AccessCommands.run(argv[0], rest)
 case "devices": status = DevicesCommand.run(rest)
+case "--version":
+    print(SealrecVersion.string)
+    status = 0
+case "help" where rest.count == 1:
+    if Help.show(rest[0]) { status = 0 } else {
+        Output.error("unknown command '\(rest[0])'")
+        Output.raw(usage)
+        status = 2
+    }
 case "help", "--help", "-h", nil:
     print(usage)
     status = argv.first == nil ? 2 : 0

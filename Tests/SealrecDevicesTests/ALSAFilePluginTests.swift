@@ -3,6 +3,7 @@ import Testing
 import SealrecDevices
 @testable import SealrecPipeline
 import TestSupport
+import SealrecSystem
 
 /// The real alsa-lib API path without sound hardware: alsa-lib's own `file` plugin (over its `null`
 /// device) delivers a raw PCM file's samples as a capture PCM, defined in a generated asoundrc.

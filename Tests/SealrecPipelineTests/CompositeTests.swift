@@ -164,7 +164,7 @@ import TestSupport
             c.cameras[0].width = 320; c.cameras[0].height = 240
             c.video.preset = "ultrafast"
             var comp = RoomConfig.Composite()
-            comp.width = 640; comp.height = 360; comp.tracks = "composite"
+            comp.width = 640; comp.height = 360; comp.tracks = .composite
             if let readings {
                 let file = Scratch("readings").path + "/readings.txt"
                 try (readings + "\n").write(toFile: file, atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SealrecPipeline
+import SealrecSystem
 
 @Suite struct ConfigTests {
     @Test func emptyObjectIsTheDefaultRoom() throws {
@@ -52,10 +53,10 @@ import Testing
         (#"{"composite": {"main": "nobody"}}"#, "composite.main is camera 'nobody', which is not configured (cameras: cam1)"),
         (#"{"composite": {"inset": "ghost"}}"#, "composite.inset is camera 'ghost', which is not configured"),
         (#"{"cameras": [{"name": "cam1"}, {"name": "cam2"}], "composite": {"inset": "cam2", "insetWidth": 1300}}"#, "composite layout does not fit"),
-        (#"{"cameras": [{"name": "cam1"}, {"name": "cam2"}], "composite": {"inset": "cam2", "insetPosition": "middle"}}"#, "insetPosition must be"),
+        (#"{"cameras": [{"name": "cam1"}, {"name": "cam2"}], "composite": {"inset": "cam2", "insetPosition": "middle"}}"#, "composite.insetPosition must be top-left, top-right, bottom-left or bottom-right, not 'middle'"),
         (#"{"composite": {"font": "/nonexistent/Comic.ttf"}}"#, "composite.font /nonexistent/Comic.ttf does not exist"),
         (#"{"composite": {"timeZone": "Mars/Olympus"}}"#, "composite.timeZone 'Mars/Olympus' is not a known time zone"),
-        (#"{"composite": {"tracks": "everything"}}"#, "composite.tracks must be"),
+        (#"{"composite": {"tracks": "everything"}}"#, "composite.tracks must be composite+cameras or composite, not 'everything'"),
         (#"{"composite": {"mian": "cam1"}}"#, "unknown key 'composite.mian'"),
     ])
     func invalidConfigsNameTheProblem(json: String, expected: String) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SealrecPipeline
 import SealrecDevices
+import SealrecSystem
 
 /// The reopen-and-declare logic every device source shares, with a stand-in device that fails on
 /// demand (the real drivers are exercised in the VM).

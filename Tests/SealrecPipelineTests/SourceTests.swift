@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SealrecPipeline
 import TestSupport
+import SealrecSystem
 
 @Suite struct SourceTests {
     /// The same raw bytes go to sealrec and to ffmpeg: the recording must hold every picture, at

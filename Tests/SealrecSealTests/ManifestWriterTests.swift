@@ -80,7 +80,7 @@ import Testing
             _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
         } throws: { error in
             guard case .file(let fileError) = error as? ManifestError else { return false }
-            return fileError.alreadyExists && fileError.path.hasSuffix(ManifestFormat.manifestFileName)
+            return fileError.alreadyExists && (fileError.path ?? "").hasSuffix(ManifestFormat.manifestFileName)
         }
         let other = try Scratch()
         try fixture.otherKey.publicKey.write(to: other.file(ManifestFormat.publicKeyFileName))

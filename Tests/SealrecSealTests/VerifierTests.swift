@@ -2,6 +2,7 @@ import Foundation
 import SealrecCrypto
 import Testing
 @testable import SealrecSeal
+import SealrecFormat
 
 /// A sealed copy of the fixture session in its own folder.
 struct SealedSession {

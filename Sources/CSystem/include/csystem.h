@@ -6,9 +6,6 @@
 /// 0 when not, -errno when adjtimex failed.
 int sr_clock_synchronized(void);
 
-/// ioctl(2) with a pointer argument; returns -1 and sets errno on failure, retrying EINTR.
-int sr_ioctl(int fd, unsigned long request, void *arg);
-
 /// Lowers the calling thread's scheduling priority by `increment` nice steps (Linux nice values are
 /// per thread); returns 0 or -errno. For background work that must never take CPU from capture.
 int sr_nice_this_thread(int increment);

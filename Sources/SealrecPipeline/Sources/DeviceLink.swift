@@ -1,5 +1,6 @@
 import Foundation
 import SealrecDevices
+import SealrecSystem
 
 /// Keeps a capture device open across losses: when it fails (unplugged, ENODEV, fatal streaming
 /// error) the handle is dropped and reopened every `retryNanos` until the device is back; the

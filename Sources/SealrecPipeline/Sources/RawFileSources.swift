@@ -1,32 +1,31 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// Reads a raw file sequentially into frames: shared by the raw video and raw audio sources.
 final class RawFileReader {
     let path: String
-    private let fd: Int32
+    private let fd: FileDescriptor
     let size: Int64
 
     init(path: String, unit: Int, what: String) throws {
         self.path = path
-        fd = try Posix.open(path, O_RDONLY)
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { let e = SystemError("fstat", path: path); Glibc.close(fd); throw e }
-        size = Int64(st.st_size)
+        fd = try Files.open(path, O_RDONLY)
+        do { size = Int64(try fd.status().st_size) } catch { try? fd.close(); throw SystemError("fstat", path: path, error) }
         guard size > 0, size % Int64(unit) == 0 else {
-            Glibc.close(fd)
+            try? fd.close()
             throw ConfigError("raw file \(path) is \(size) bytes, not a whole number of \(what) (\(unit) bytes each)")
         }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { try? fd.close() }
 
     /// Fills `buffer` completely; false at a clean end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
         var done = 0
         while done < buffer.count {
-            let n = Glibc.read(fd, buffer.baseAddress! + done, buffer.count - done)
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path: path) }
+            let n: Int
+            do { n = try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...])) } catch { throw SystemError("read", path: path, error) }
             if n == 0 {
                 if done == 0 { return false }
                 throw ConfigError("raw file \(path) ended in the middle of a buffer (it changed while being read)")

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// A test microphone: a quiet steady tone, and once per second a loud 1 kHz beep lasting exactly
 /// one video frame, starting at the same timeline instant as the synthetic camera's white flash.

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// A test-pattern camera: a background in the camera's own colour (so composites and multi-camera
 /// recordings show which camera is which), colour bars, a moving bar, and the camera id, frame

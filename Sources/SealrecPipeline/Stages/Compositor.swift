@@ -1,5 +1,6 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// The room picture: on its own thread, at the composite's frame rate, takes the latest frame of
 /// each configured camera (repeating a late camera's last frame; a camera that is gone becomes a
@@ -208,7 +209,7 @@ final class Compositor: @unchecked Sendable {
         if let readings, !readings.isEmpty { text += "   \(Compositor.escape(readings))" }
         let temp = textFile + ".tmp"
         try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
-        try Posix.rename(temp, textFile)
+        try Files.rename(temp, textFile)
     }
 
     /// Text shown literally: drawtext expands `%{...}` and takes `\X` as a literal X.

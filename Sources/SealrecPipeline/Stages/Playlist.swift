@@ -1,4 +1,6 @@
 import Foundation
+import SealrecSystem
+import SealrecFormat
 
 /// The session's HLS playlist. Each segment is a self-contained fMP4 file, so each gets its own
 /// EXT-X-MAP pointing at its own init section (a byte range of the same file) and a byte range for
@@ -21,13 +23,11 @@ public struct Playlist {
         let target = max(targetSeconds, Int((segments.map { Double($0.durationNanos) / 1e9 }.max() ?? 0).rounded(.up)))
         var lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(target)",
                      "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-INDEPENDENT-SEGMENTS"]
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var previousEnd: Int64?
         for s in segments {
             if let previousEnd, previousEnd != s.startNanos { lines.append("#EXT-X-DISCONTINUITY") }
             lines.append("#EXT-X-MAP:URI=\"\(s.fileName)\",BYTERANGE=\"\(s.initSectionLength)@0\"")
-            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(iso.string(from: s.wallClockStart))")
+            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(RFC3339.format(s.wallClockStart))")
             lines.append(String(format: "#EXTINF:%.6f,", Double(s.durationNanos) / 1e9))
             lines.append("#EXT-X-BYTERANGE:\(s.byteLength - s.initSectionLength)@\(s.initSectionLength)")
             lines.append(s.fileName)
@@ -38,7 +38,7 @@ public struct Playlist {
     }
 
     public func write(_ segments: [ClosedSegment], ended: Bool) throws {
-        try Posix.writeFileAtomically(Data(render(segments, ended: ended).utf8), to: path)
+        try Files.writeAtomically(Data(render(segments, ended: ended).utf8), to: path)
     }
 
     /// The final playlist, or none: if it cannot be written (a failing disk), the last one written

@@ -1,6 +1,7 @@
 import Foundation
 import SealrecAV
 import SealrecCrypto
+import SealrecSystem
 
 /// One segment file being written: bytes go to disk and into SHA-256 as they pass, so the seal's
 /// hash is of exactly what was written, never of a read-back. Written under a `.partial` name and
@@ -9,7 +10,7 @@ final class SegmentFile: ByteSink {
     let folder: String
     let finalName: String
     private let partialPath: String
-    private var fd: Int32
+    private var fd: FileDescriptor?
     private let hasher = SHA256Hasher()
     private(set) var length: Int64 = 0
     private var syncedLength: Int64 = 0
@@ -24,18 +25,18 @@ final class SegmentFile: ByteSink {
         self.folder = folder
         finalName = name
         partialPath = folder + "/" + name + SegmentFile.partialSuffix
-        fd = try Posix.open(partialPath, O_WRONLY | O_CREAT | O_EXCL)
+        fd = try Files.open(partialPath, O_WRONLY | O_CREAT | O_EXCL)
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { try? fd?.close() }
 
     /// A write to this file failed part-way: nothing more may be appended after the torn bytes
     /// (salvage finds the last complete fragment by walking the boxes from the start).
     private(set) var failed = false
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !failed else { throw SystemError("write", path: partialPath, errno: EIO) }
-        do { try Posix.writeAll(fd, bytes, path: partialPath) } catch { failed = true; throw error }
+        guard !failed, let fd else { throw SystemError("write", path: partialPath, errno: EIO) }
+        do { try Files.writeAll(fd, bytes, path: partialPath) } catch { failed = true; throw error }
         hasher.update(bytes)
         length += Int64(bytes.count)
     }
@@ -46,11 +47,11 @@ final class SegmentFile: ByteSink {
     /// background sync's error if one met it.
     func syncIfDue() {
         let now = MonotonicClock.now()
-        guard length > syncedLength, now - lastSync >= 250_000_000 else { return }
+        guard let fd, length > syncedLength, now - lastSync >= 250_000_000 else { return }
         guard inFlight.claim() else { return }
         syncedLength = length
         lastSync = now
-        let copy = dup(fd)  // the muxer may close its descriptor while the sync runs
+        let copy = dup(fd.rawValue)  // the muxer may close its descriptor while the sync runs
         guard copy >= 0 else { inFlight.release(); return }
         let flag = inFlight
         SegmentFile.syncQueue.async {
@@ -65,22 +66,22 @@ final class SegmentFile: ByteSink {
     /// After a write error: stops writing and closes the file as it is, under its `.partial` name,
     /// for `SalvagedSegment` to cut back to its last complete fragment.
     func abandon() {
-        guard fd >= 0 else { return }
-        _ = fsync(fd)  // best effort: the file system has just failed us
-        Glibc.close(fd)
-        fd = -1
+        guard let fd else { return }
+        try? fd.sync()  // best effort: the file system has just failed us
+        try? fd.close()
+        self.fd = nil
     }
 
     /// Makes the file durable under its final name; returns its SHA-256.
     func close() throws -> String {
         inFlight.waitUntilIdle()  // this file's background sync, if one is running, reports first
         if let failed = inFlight.failure { throw SystemError("fdatasync", path: partialPath, errno: failed) }
-        try Posix.fsync(fd, path: partialPath)
-        let f = fd
-        fd = -1
-        try Posix.close(f, path: partialPath)
-        try Posix.rename(partialPath, folder + "/" + finalName)
-        try Posix.fsyncDirectory(folder)
+        guard let f = fd else { throw SystemError("close", path: partialPath, errno: EBADF) }
+        try Files.fsync(f, path: partialPath)
+        fd = nil
+        try Files.close(f, path: partialPath)
+        try Files.rename(partialPath, folder + "/" + finalName)
+        try Files.syncFolder(folder)
         return hasher.finalize().hex
     }
 }

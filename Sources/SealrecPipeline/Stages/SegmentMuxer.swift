@@ -1,5 +1,6 @@
 import Foundation
 import SealrecAV
+import SealrecSystem
 
 /// The muxer element: routes each track's packets into the segment their timestamp falls in, one
 /// fragmented-MP4 file per segment with every track, and closes a segment once every track has

@@ -1,6 +1,7 @@
 import Foundation
 import SealrecAV
 import SealrecCrypto
+import SealrecSystem
 
 /// A segment file whose writing was cut off (a crash, a power cut, a write error): what of it can
 /// be kept. A `.partial` file is cut back to its last complete fragment, made durable and renamed
@@ -26,12 +27,12 @@ public struct SalvagedSegment: Sendable {
             guard scan.completeFragments > 0 else { return nil }
             initLength = scan.initLength  // cutting back keeps the init section as it is
             if truncate(path, off_t(scan.completeLength)) != 0 { throw SystemError("truncate", path: path) }
-            let fd = try Posix.open(path, O_RDONLY)
-            try Posix.fsync(fd, path: path)
-            try Posix.close(fd, path: path)
+            let fd = try Files.open(path, O_RDONLY)
+            try Files.fsync(fd, path: path)
+            try Files.close(fd, path: path)
             finalName = String(name.dropLast(SegmentFile.partialSuffix.count))
-            try Posix.rename(path, folder + "/" + finalName)
-            try Posix.fsyncDirectory(folder)
+            try Files.rename(path, folder + "/" + finalName)
+            try Files.syncFolder(folder)
             path = folder + "/" + finalName
         }
         guard let end = try MediaReader(path: path).endTime(of: .video) ?? MediaReader(path: path).endTime(of: .audio) else { return nil }

@@ -6,7 +6,9 @@ import Darwin
 import Foundation
 
 /// UTC timestamps with exactly six fraction digits ("2026-11-25T11:21:56.123456Z"): one fixed
-/// width, so timestamps compare as text and reviewers can read them without tooling.
+/// width, so timestamps compare as text and reviewers can read them without tooling. The one
+/// formatter of times for the manifest, the playlist, grants and the store (no Foundation
+/// formatters: they pull in ICU and each picks its own precision).
 public enum RFC3339 {
     /// Clamped to Int64's range: a date computed from a manifest's numbers may lie beyond it,
     /// and a report about a hostile manifest must still be printable.
@@ -28,16 +30,30 @@ public enum RFC3339 {
         var seconds = microseconds / 1_000_000
         var fraction = microseconds % 1_000_000
         if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
+        let parts = utc(seconds)
         return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
             + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
             + ".\(pad(Int(fraction), 6))Z"
+    }
+
+    /// The compact form, whole seconds rounded down: "20261125T113000Z" (session ids, S3 request
+    /// dates, grant listings).
+    public static func compact(_ date: Date) -> String {
+        let parts = utc(Int64(date.timeIntervalSince1970.rounded(.down)))
+        return "\(pad(Int(parts.tm_year) + 1900, 4))\(pad(Int(parts.tm_mon) + 1, 2))\(pad(Int(parts.tm_mday), 2))"
+            + "T\(pad(Int(parts.tm_hour), 2))\(pad(Int(parts.tm_min), 2))\(pad(Int(parts.tm_sec), 2))Z"
+    }
+
+    private static func utc(_ seconds: Int64) -> tm {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return parts
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     /// Parses exactly the form `format` writes; anything else (other offsets, other precision,

@@ -13,7 +13,7 @@ public enum UntrustedFileError: Error, CustomStringConvertible, Sendable, Equata
     case notRegular(path: String, kind: String)
     /// More bytes than the most this file may hold; reading stopped one byte past the bound.
     case tooLong(path: String, limit: Int64)
-    case file(FileError)
+    case file(SystemError)
 
     public var description: String {
         switch self {
@@ -43,15 +43,15 @@ public final class UntrustedFile {
                 followingLinks: Bool = false) throws(UntrustedFileError) {
         let shown = path ?? name
         // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
-        let fd = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followingLinks ? 0 : O_NOFOLLOW))
+        let fd = retryingInterrupts { openat(directory, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followingLinks ? 0 : O_NOFOLLOW)) }
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP { throw .symbolicLink(path: shown) }
-            throw .file(FileError(path: shown, operation: "open", code: code))
+            throw .file(SystemError("open", path: shown, errno: code, wording: .pathFirst))
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            let error = FileError(path: shown, operation: "fstat")
+            let error = SystemError("fstat", path: shown, wording: .pathFirst)
             close(fd)
             throw .file(error)
         }
@@ -82,10 +82,9 @@ public final class UntrustedFile {
         var position: Int64 = 0
         while true {
             let want = Int(min(Int64(chunk), limit + 1 - position))
-            let n = pread(descriptor, buffer.baseAddress, want, off_t(position))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .file(FileError(path: path, operation: "read"))
+            let n: Int
+            do { n = try FileDescriptor(rawValue: descriptor).read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position) } catch {
+                throw .file(SystemError("read", path: path, error, wording: .pathFirst))
             }
             if n == 0 { return }
             if position + Int64(n) > limit { throw .tooLong(path: path, limit: limit) }
