@@ -1,4 +1,5 @@
 import SealrecCrypto
+import SealrecFormat
 
 /// Where the chain stands: what the next entry needs to know about the ones before it.
 struct ChainState {

@@ -1,3 +1,4 @@
+import SealrecFormat
 import Foundation
 import SealrecCrypto
 import SealrecSystem

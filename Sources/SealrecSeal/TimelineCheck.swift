@@ -1,3 +1,4 @@
+import SealrecFormat
 /// Segments must tile the timeline: each starts where the previous ended (the first at 0),
 /// within one frame, unless a declared gap covers the hole. Overlaps are never allowed.
 struct TimelineCheck {
