@@ -18,7 +18,7 @@ public final class RoomController: @unchecked Sendable {
         let session: RecordingSession
         let requestedAt: Int64
         let progress: ProgressObserver
-        let follower: SessionFollower?
+        let upload: SealedUpload?
     }
 
     private let lock = NSLock()
@@ -143,18 +143,17 @@ public final class RoomController: @unchecked Sendable {
         let folder = sessionsFolder + "/" + metadata.sessionID
         do {
             try writeCurrentMarker(metadata)
-            let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config)
-            let progress = ProgressObserver(next: sealer)
-            let follower = uploads.map { SessionFollower(folder: folder, queue: $0) }
             // Each sealed entry is queued for upload at once: uploading runs during the session.
-            progress.onRecord = { [weak self] in self?.follow(follower) }
+            let upload = uploads.map { SealedUpload(folder: folder, queue: $0) { Log.error(SafeText.escape($0)) } }
+            let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config, sink: upload)
+            let progress = ProgressObserver(next: sealer)
             let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
             session.start()
             // The record of the new session says what it continues and how long the gap was.
             if let previous { session.mark(previous.linkText) }
             markRate = TokenBucket(burst: Self.markBurst, perSecond: Self.marksPerSecond)
             current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
-                              requestedAt: requestedAt, progress: progress, follower: follower)
+                              requestedAt: requestedAt, progress: progress, upload: upload)
             failure = nil
             transition(.recording, metadata.sessionID)
             lock.unlock()
@@ -204,7 +203,7 @@ public final class RoomController: @unchecked Sendable {
     /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.
     private func finish(_ c: Current) -> ControlReply {
         let result = c.session.wait()
-        follow(c.follower)
+        c.upload?.catchUp()
         let report = Verifier.verify(folder: URL(fileURLWithPath: c.folder), trusted: [key.publicKey])
         lock.lock()
         try? FileManager.default.removeItem(atPath: currentMarker)
@@ -420,20 +419,17 @@ final class ProgressObserver: SessionObserver, @unchecked Sendable {
     private var segmentCount = 0
     private var byteCount: Int64 = 0
     private var last = MonotonicClock.now()
-    /// Called after every entry the sealer wrote (session, segment, event, end).
-    var onRecord: (@Sendable () -> Void)?
     init(next: SessionObserver) { self.next = next }
     var segments: Int { lock.lock(); defer { lock.unlock() }; return segmentCount }
     var bytes: Int64 { lock.lock(); defer { lock.unlock() }; return byteCount }
     var lastProgress: Int64 { lock.lock(); defer { lock.unlock() }; return last }
-    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch(); onRecord?() }
+    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch() }
     func segmentClosed(_ segment: ClosedSegment) throws {
         try next.segmentClosed(segment)
         lock.lock(); segmentCount += 1; byteCount += segment.byteLength; last = MonotonicClock.now(); lock.unlock()
-        onRecord?()
     }
-    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event); onRecord?() }
-    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch(); onRecord?() }
+    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event) }
+    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch() }
     private func touch() { lock.lock(); last = MonotonicClock.now(); lock.unlock() }
 }
 

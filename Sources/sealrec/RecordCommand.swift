@@ -45,6 +45,7 @@ enum RecordCommand {
                                                options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let upload = try args.value("--upload-to").map { try RecordUpload(store: $0, spool: args.value("--spool"), folder: out) }
+            sealer.sink = upload?.sink
             let signals = SignalStopper { session.stop() }
             upload?.start()
             session.start()
