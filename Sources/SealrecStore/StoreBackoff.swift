@@ -4,7 +4,8 @@ import Foundation
 /// missing) pause every upload together, so a dead store costs one probe per backoff period rather
 /// than one per queued item.
 struct StoreBackoff {
-    private(set) var storeReadyAt = Date.distantPast
+    /// When the store may be tried again, in `Uptime` seconds.
+    private(set) var storeReadyAt = -Double.infinity
     private var storeFailures = 0
 
     static func isStoreWide(_ error: StoreError) -> Bool {
@@ -24,12 +25,18 @@ struct StoreBackoff {
     mutating func storeFailed(initial: Double, maximum: Double) -> Double {
         storeFailures += 1
         let delay = Self.jittered(attempt: storeFailures, initial: initial, maximum: maximum)
-        storeReadyAt = Date().addingTimeInterval(delay)
+        storeReadyAt = Uptime.now() + delay
         return delay
     }
 
     mutating func succeeded() {
         storeFailures = 0
-        storeReadyAt = .distantPast
+        storeReadyAt = -.infinity
     }
+}
+
+/// Seconds on the monotonic clock (Dispatch's uptime, CLOCK_MONOTONIC on Linux): retry times must
+/// not jump when the wall clock is stepped (NTP at boot, an operator setting the date).
+enum Uptime {
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }
