@@ -21,7 +21,8 @@ public final class RoomController: @unchecked Sendable {
         let upload: SealedUpload?
     }
 
-    private let lock = NSLock()
+    /// Guards the state; signalled on every transition (`shutdown` waits for a seal to end on it).
+    private let lock = NSCondition()
     private(set) var config: RoomConfig
     private let key: RoomKey
     private var state: State = .idle
@@ -65,9 +66,11 @@ public final class RoomController: @unchecked Sendable {
 
     public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
 
+    /// With `lock` held.
     private func transition(_ to: State, _ note: String) {
         Log.notice("state \(state.rawValue) -> \(to.rawValue): \(note)")
         state = to
+        lock.broadcast()
         SystemdNotifier.status("\(to.rawValue)\(current.map { " \($0.id)" } ?? "")")
     }
 
@@ -161,7 +164,9 @@ public final class RoomController: @unchecked Sendable {
     public func shutdown() -> ControlReply? {
         // Refused (no session in the reply) when nothing records or another stop took it first.
         let r = stop(reason: .stopped)
-        while currentState == .stopping { Thread.sleep(forTimeInterval: 0.02) }
+        lock.lock()
+        while state == .stopping { lock.wait() }
+        lock.unlock()
         return r.session != nil ? r : nil
     }
 
