@@ -23,17 +23,23 @@ public struct Playlist {
     private let rendered = RenderedSegments()
 
     func render(_ segments: [ClosedSegment], ended: Bool) -> String {
+        String(decoding: bytes(segments, ended: ended), as: UTF8.self)
+    }
+
+    /// The playlist's text: the header, the segments' lines (kept from earlier calls), the end mark.
+    func bytes(_ segments: [ClosedSegment], ended: Bool) -> [UInt8] {
         rendered.update(segments)
         let target = max(targetSeconds, Int(rendered.longestSeconds.rounded(.up)))
-        var lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(target)",
-                     "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-INDEPENDENT-SEGMENTS"]
-        lines += rendered.lines
-        if ended { lines.append("#EXT-X-ENDLIST") }
-        return lines.joined(separator: "\n") + "\n"
+        var text = Array(["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(target)", "#EXT-X-MEDIA-SEQUENCE:0",
+                          "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-INDEPENDENT-SEGMENTS", ""].joined(separator: "\n").utf8)
+        text.reserveCapacity(text.count + rendered.lines.count + 16)
+        text += rendered.lines
+        if ended { text += Array("#EXT-X-ENDLIST\n".utf8) }
+        return text
     }
 
     public func write(_ segments: [ClosedSegment], ended: Bool) throws {
-        try Posix.writeFileAtomically(Data(render(segments, ended: ended).utf8), to: path)
+        try Posix.writeFileAtomically(Data(bytes(segments, ended: ended)), to: path)
     }
 
     /// The final playlist, or none: if it cannot be written (a failing disk), the last one written
@@ -45,10 +51,10 @@ public struct Playlist {
     }
 }
 
-/// The playlist lines of the segments rendered so far; a list that is not a continuation of
-/// them (another session's, in a test) is rendered afresh.
+/// The playlist lines of the segments rendered so far, each ending in "\n"; a list that is not
+/// a continuation of them (another session's, in a test) is rendered afresh.
 private final class RenderedSegments {
-    private(set) var lines: [String] = []
+    private(set) var lines: [UInt8] = []
     private(set) var longestSeconds = 0.0
     /// How many segments are rendered, and the last of them (name, start, length).
     private var count = 0
@@ -69,12 +75,14 @@ private final class RenderedSegments {
             lines = []; count = 0; last = nil; previousEnd = nil; longestSeconds = 0
         }
         for s in segments[count...] {
-            if let previousEnd, previousEnd != s.startNanos { lines.append("#EXT-X-DISCONTINUITY") }
-            lines.append("#EXT-X-MAP:URI=\"\(s.fileName)\",BYTERANGE=\"\(s.initSectionLength)@0\"")
-            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(iso.string(from: s.wallClockStart))")
-            lines.append(String(format: "#EXTINF:%.6f,", Double(s.durationNanos) / 1e9))
-            lines.append("#EXT-X-BYTERANGE:\(s.byteLength - s.initSectionLength)@\(s.initSectionLength)")
-            lines.append(s.fileName)
+            var added: [String] = []
+            if let previousEnd, previousEnd != s.startNanos { added.append("#EXT-X-DISCONTINUITY") }
+            added.append("#EXT-X-MAP:URI=\"\(s.fileName)\",BYTERANGE=\"\(s.initSectionLength)@0\"")
+            added.append("#EXT-X-PROGRAM-DATE-TIME:\(iso.string(from: s.wallClockStart))")
+            added.append(String(format: "#EXTINF:%.6f,", Double(s.durationNanos) / 1e9))
+            added.append("#EXT-X-BYTERANGE:\(s.byteLength - s.initSectionLength)@\(s.initSectionLength)")
+            added.append(s.fileName)
+            lines += Array((added.joined(separator: "\n") + "\n").utf8)
             previousEnd = s.startNanos + s.durationNanos
             longestSeconds = max(longestSeconds, Double(s.durationNanos) / 1e9)
             count += 1
