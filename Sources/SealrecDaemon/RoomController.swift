@@ -19,10 +19,11 @@ public final class RoomController: @unchecked Sendable {
         let session: RecordingSession
         let requestedAt: Int64
         let progress: ProgressObserver
-        let follower: SessionFollower?
+        let upload: SealedUpload?
     }
 
-    private let lock = NSLock()
+    /// Guards the state; signalled on every transition (`shutdown` waits for a seal to end on it).
+    private let lock = NSCondition()
     private(set) var config: RoomConfig
     private let key: RoomKey
     private var state: State = .idle
@@ -32,6 +33,9 @@ public final class RoomController: @unchecked Sendable {
     private var markRate = TokenBucket(burst: RoomController.markBurst, perSecond: RoomController.marksPerSecond)
     public let sessionsFolder: String
     private var currentMarker: String { config.daemon.spool + "/current.json" }
+    private var recovery: StartupRecovery {
+        StartupRecovery(sessionsFolder: sessionsFolder, markerPath: currentMarker, key: key, uploads: uploads)
+    }
     /// Uploads to the central store; its queue lives in the spool and survives restarts.
     public let uploads: UploadQueue?
 
@@ -61,17 +65,13 @@ public final class RoomController: @unchecked Sendable {
         }
     }
 
-    /// Queues what a session folder holds that the store may not have yet (idempotent).
-    private func follow(_ follower: SessionFollower?) {
-        guard let follower else { return }
-        do { _ = try follower.poll() } catch { Log.error("upload: cannot queue \(follower.folder): \(SafeText.escape("\(error)"))") }
-    }
-
     public var currentState: State { lock.lock(); defer { lock.unlock() }; return state }
 
+    /// With `lock` held.
     private func transition(_ to: State, _ note: String) {
         Log.notice("state \(state.rawValue) -> \(to.rawValue): \(note)")
         state = to
+        lock.broadcast()
         SystemdNotifier.status("\(to.rawValue)\(current.map { " \($0.id)" } ?? "")")
     }
 
@@ -83,38 +83,6 @@ public final class RoomController: @unchecked Sendable {
         case .stop: return stop(reason: .stopped)
         case .status: return status()
         case let .mark(text): return mark(text)
-        }
-    }
-
-    /// The session a crash interrupted, as the session that resumes it records it.
-    public struct Interruption: Sendable {
-        public let folderName: String
-        /// UTC instant of its last good media; nil when nothing of it could be recovered.
-        public let lastGoodUTC: Date?
-        /// Why it could not be recovered (nil when it was).
-        public let problem: String?
-
-        var linkText: String {
-            var text = "continues interrupted session \(folderName); "
-            if let problem { text += "it could not be recovered: \(Self.cut(problem, toEscapedBytes: 1024))" } else {
-                text += "its last good media ended at \(lastGoodUTC.map(RFC3339.format) ?? "unknown")"
-            }
-            let gap = lastGoodUTC.map { String(format: "%.3f", Date().timeIntervalSince($0)) } ?? "unknown"
-            return text + "; gap about \(gap) s"
-        }
-
-        /// The longest start of `text` that takes at most `limit` bytes in the manifest: the link
-        /// is a marker and must stay within a marker's limit, whatever the error said.
-        static func cut(_ text: String, toEscapedBytes limit: Int) -> String {
-            guard ManifestFormat.escapedByteCount(text) > limit else { return text }
-            var kept = String.UnicodeScalarView()
-            var bytes = 3  // "..."
-            for scalar in text.unicodeScalars {
-                bytes += ManifestFormat.escapedByteCount(String(scalar))
-                guard bytes <= limit else { break }
-                kept.append(scalar)
-            }
-            return String(kept) + "..."
         }
     }
 
@@ -143,19 +111,18 @@ public final class RoomController: @unchecked Sendable {
         transition(.starting, metadata.sessionID)
         let folder = sessionsFolder + "/" + metadata.sessionID
         do {
-            try writeCurrentMarker(metadata)
-            let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config)
-            let progress = ProgressObserver(next: sealer)
-            let follower = uploads.map { SessionFollower(folder: folder, queue: $0) }
+            try CurrentSessionMarker(metadata).write(to: currentMarker)
             // Each sealed entry is queued for upload at once: uploading runs during the session.
-            progress.onRecord = { [weak self] in self?.follow(follower) }
+            let upload = uploads.map { SealedUpload(folder: folder, queue: $0) { Log.error(SafeText.escape($0)) } }
+            let sealer = Sealer(folder: folder, key: key, metadata: metadata, config: config, sink: upload)
+            let progress = ProgressObserver(next: sealer)
             let session = try RecordingSession(config: config, folder: folder, options: .init(caseNumber: caseNumber), observer: progress)
             session.start()
             // The record of the new session says what it continues and how long the gap was.
             if let previous { session.mark(previous.linkText) }
             markRate = TokenBucket(burst: Self.markBurst, perSecond: Self.marksPerSecond)
             current = Current(id: metadata.sessionID, folder: folder, metadata: metadata, session: session,
-                              requestedAt: requestedAt, progress: progress, follower: follower)
+                              requestedAt: requestedAt, progress: progress, upload: upload)
             failure = nil
             transition(.recording, metadata.sessionID)
             lock.unlock()
@@ -163,7 +130,7 @@ public final class RoomController: @unchecked Sendable {
             r.session = metadata.sessionID
             return r
         } catch {
-            try? FileManager.default.removeItem(atPath: currentMarker)
+            CurrentSessionMarker.remove(currentMarker)
             failure = "\(error)"
             transition(.failed, "start failed: \(error)")
             lock.unlock()
@@ -186,7 +153,7 @@ public final class RoomController: @unchecked Sendable {
         // the lock (the `.stopping` state keeps start out): two fsyncs on a struggling disk must not
         // hold up status or the watchdog. An error stop (the daemon cannot serve) still resumes.
         if reason != .error {
-            do { try writeCurrentMarker(c.metadata, stopping: true) } catch { Log.warning("cannot mark \(c.id) as stopping: \(error)") }
+            do { try CurrentSessionMarker(c.metadata, stopping: true).write(to: currentMarker) } catch { Log.warning("cannot mark \(c.id) as stopping: \(error)") }
         }
         c.session.stop(reason: reason)
         return finish(c)
@@ -198,17 +165,19 @@ public final class RoomController: @unchecked Sendable {
     public func shutdown() -> ControlReply? {
         // Refused (no session in the reply) when nothing records or another stop took it first.
         let r = stop(reason: .stopped)
-        while currentState == .stopping { Thread.sleep(forTimeInterval: 0.02) }
+        lock.lock()
+        while state == .stopping { lock.wait() }
+        lock.unlock()
         return r.session != nil ? r : nil
     }
 
     /// Seals, verifies and records the outcome of a session that has stopped or ended by itself.
     private func finish(_ c: Current) -> ControlReply {
         let result = c.session.wait()
-        follow(c.follower)
+        c.upload?.catchUp()
         let report = Verifier.verify(folder: URL(fileURLWithPath: c.folder), trusted: [key.publicKey])
         lock.lock()
-        try? FileManager.default.removeItem(atPath: currentMarker)
+        CurrentSessionMarker.remove(currentMarker)
         lastSession = (c.id, result.reason.rawValue, report.text(), c.folder)
         current = nil
         if report.verdict == .verified {
@@ -264,55 +233,20 @@ public final class RoomController: @unchecked Sendable {
     }
 
     public func status() -> ControlReply {
-        lock.lock(); defer { lock.unlock() }
-        var r = ControlReply(ok: true)
-        r.state = state.rawValue
-        var warnings: [String] = []
-        let free = DiskSpace.freeBytes(config.daemon.spool)
-        r.freeDiskBytes = free
-        let reserve = Int64(config.daemon.reserveMegabytes) * 1_048_576
-        if let c = current {
-            r.session = c.id
-            r.sessionFolder = c.folder
-            if let zero = c.session.timeline.zero {
-                r.elapsedSeconds = Double(MonotonicClock.now() - zero) / 1e9
-                r.startLatencyMs = Double(zero - c.requestedAt) / 1e6
-            }
-            r.segmentsSealed = c.progress.segments
-            r.droppedBuffers = c.session.droppedBuffers
-            r.audioLevels = c.session.audioLevels
-            if r.droppedBuffers! > 0 { warnings.append("\(r.droppedBuffers!) buffer(s) dropped in this session") }
+        lock.lock()
+        let recording = current.map { c in
+            RoomStatus.Recording(id: c.id, folder: c.folder, zero: c.session.timeline.zero, requestedAt: c.requestedAt,
+                                 segments: c.progress.segments, bytes: c.progress.bytes,
+                                 droppedBuffers: c.session.droppedBuffers, audioLevels: c.session.audioLevels)
         }
-        if let free {
-            let hourly = bytesPerHour()
-            r.hoursOfRecordingLeft = max(0, Double(free - reserve)) / hourly
-            if r.hoursOfRecordingLeft! < 2 { warnings.append(String(format: "disk: about %.1f h of recording left", r.hoursOfRecordingLeft!)) }
-        }
-        if let u = uploads?.status() {
-            r.uploadBacklogItems = u.backlogItems
-            r.uploadBacklogBytes = u.backlogBytes
-            r.uploadBytesPerSecond = u.bytesPerSecond
-            r.uploadSecondsToClear = u.estimatedSecondsToClear
-            if let kind = u.lastErrorKind, u.backlogItems > 0 {
-                r.uploadError = "\(kind): \(u.lastError ?? "")"
-                warnings.append("upload waiting: \(kind): \(u.lastError ?? "")")
-            }
-        }
-        if !SystemClockStatus.isSynchronized { warnings.append("system clock is not NTP-synchronised") }
-        if let failure { warnings.append(failure) }
-        r.warnings = warnings
-        if let l = lastSession { r.lastSession = l.id; r.lastEndReason = l.reason; r.verification = l.verification }
-        return r
-    }
-
-    /// Recording rate: what the running session has written so far, else an estimate from the room.
-    private func bytesPerHour() -> Double {
-        if let c = current, let zero = c.session.timeline.zero, c.progress.bytes > 0 {
-            let seconds = Double(MonotonicClock.now() - zero) / 1e9
-            if seconds > 5 { return Double(c.progress.bytes) / seconds * 3600 }
-        }
-        // About 2 Mbit/s per camera at the default quality, plus sound.
-        return Double(config.cameras.count) * 0.9e9 + Double(config.microphones.count) * 0.06e9 + 1
+        let status = RoomStatus(state: state.rawValue, recording: recording, failure: failure,
+                                lastSession: lastSession.map { ($0.id, $0.reason, $0.verification) },
+                                freeBytes: DiskSpace.freeBytes(config.daemon.spool),
+                                reserveBytes: Int64(config.daemon.reserveMegabytes) * 1_048_576,
+                                cameras: config.cameras.count, microphones: config.microphones.count,
+                                uploads: uploads?.status(), clockSynchronized: SystemClockStatus.isSynchronized)
+        lock.unlock()
+        return status.reply(now: MonotonicClock.now())
     }
 
     // MARK: - Housekeeping
@@ -351,66 +285,14 @@ public final class RoomController: @unchecked Sendable {
         return true
     }
 
-    /// Queues again every closed session whose upload was never fully queued: the daemon died in the
-    /// moment between sealing a session's last entry and queueing it, or the queueing failed (a
-    /// full disk). Unclosed sessions are `recoverInterrupted`'s; a session being recorded is skipped.
+    /// Queues again every closed session whose upload was never fully queued (see `StartupRecovery`).
     public func queueUnfinishedUploads() {
-        guard let uploads else { return }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: sessionsFolder)) ?? []
-        let recording = lock.withLock { current?.folder }
-        for name in names.sorted() {
-            let folder = sessionsFolder + "/" + name
-            // The ledger (a stat) first: reading a manifest is for the few sessions it does not list.
-            guard folder != recording, !uploads.isSessionQueued(folder: folder),
-                  FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"), !SessionRecovery.isUnclosed(folder) else { continue }
-            Log.notice("upload: session \(name) was sealed but not fully queued: queueing it again")
-            follow(SessionFollower(folder: folder, queue: uploads))
-        }
+        recovery.queueUnfinishedUploads(skipping: lock.withLock { current?.folder })
     }
 
-    /// Finds sessions a crash left open and closes them as interrupted. Returns the one that was
-    /// recording when the daemon died (its metadata and what became of it), so recording resumes at
-    /// once: also when that session cannot be recovered (it died before its first entry was durable,
-    /// or its record is damaged), since the room was recording and still is.
+    /// Closes the sessions a crash left open; returns the one to resume (see `StartupRecovery`).
     public func recoverInterrupted() -> (SessionMetadata, Interruption)? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: sessionsFolder)) ?? []
-        var recovered: [String: SessionRecovery.Outcome] = [:]
-        var failed: [String: String] = [:]
-        for name in names.sorted() where SessionRecovery.isUnclosed(sessionsFolder + "/" + name) {
-            do {
-                let outcome = try SessionRecovery.recover(folder: sessionsFolder + "/" + name, key: key)
-                follow(uploads.map { SessionFollower(folder: outcome.folder, queue: $0) })
-                Log.warning("recovered interrupted session \(name): salvaged \(outcome.salvaged), last good media at \(Double(outcome.lastGoodMicros) / 1e6) s")
-                recovered[name] = outcome
-            } catch {
-                Log.error("could not recover session \(name): \(error)")
-                failed[name] = "\(error)"
-            }
-        }
-        guard let data = FileManager.default.contents(atPath: currentMarker),
-              let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let id = o["session"] as? String else { return nil }
-        try? FileManager.default.removeItem(atPath: currentMarker)
-        // It was being stopped when the daemon died: closed as interrupted above, not resumed.
-        if o["stopping"] as? Bool == true {
-            Log.notice("session \(id) was being stopped when the daemon died: not resuming")
-            return nil
-        }
-        let metadata = SessionMetadata(sessionID: id, caseNumber: o["case"] as? String, participants: o["participants"] as? [String] ?? [])
-        if let outcome = recovered[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: outcome.lastGoodUTC, problem: nil)) }
-        if let problem = failed[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: problem)) }
-        // No manifest at all: the daemon died before the session's first entry. A closed one was
-        // stopped (or ended) before the daemon died: nothing to resume.
-        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/manifest.jsonl") else { return nil }
-        return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no manifest.jsonl)"))
-    }
-
-    /// Marks the session being recorded, so a restart knows the room was recording when it died.
-    private func writeCurrentMarker(_ m: SessionMetadata, stopping: Bool = false) throws {
-        var o: [String: Any] = ["session": m.sessionID, "participants": m.participants]
-        if let c = m.caseNumber { o["case"] = c }
-        if stopping { o["stopping"] = true }
-        try Files.writeAtomically(try JSONSerialization.data(withJSONObject: o), to: currentMarker)
+        recovery.closeInterrupted()
     }
 }
 
@@ -421,19 +303,16 @@ final class ProgressObserver: SessionObserver, @unchecked Sendable {
     private var segmentCount = 0
     private var byteCount: Int64 = 0
     private var last = MonotonicClock.now()
-    /// Called after every entry the sealer wrote (session, segment, event, end).
-    var onRecord: (@Sendable () -> Void)?
     init(next: SessionObserver) { self.next = next }
     var segments: Int { lock.lock(); defer { lock.unlock() }; return segmentCount }
     var bytes: Int64 { lock.lock(); defer { lock.unlock() }; return byteCount }
     var lastProgress: Int64 { lock.lock(); defer { lock.unlock() }; return last }
-    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch(); onRecord?() }
+    func sessionStarted(_ start: SessionStart) throws { try next.sessionStarted(start); touch() }
     func segmentClosed(_ segment: ClosedSegment) throws {
         try next.segmentClosed(segment)
         lock.lock(); segmentCount += 1; byteCount += segment.byteLength; last = MonotonicClock.now(); lock.unlock()
-        onRecord?()
     }
-    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event); onRecord?() }
-    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch(); onRecord?() }
+    func pipelineEvent(_ event: PipelineEvent) throws { try next.pipelineEvent(event) }
+    func sessionEnded(_ end: SessionEnd) throws { try next.sessionEnded(end); touch() }
     private func touch() { lock.lock(); last = MonotonicClock.now(); lock.unlock() }
 }

@@ -42,23 +42,30 @@ public struct SessionMetadata: Sendable, Equatable {
 }
 
 /// The sealer: the pipeline's observer that turns each closed segment and event into a signed,
-/// hash-chained manifest entry the moment it happens.
+/// hash-chained manifest entry the moment it happens, and hands each entry, once durable, to its sink.
 public final class Sealer: SessionObserver, @unchecked Sendable {
     private let folder: URL
     private let key: RoomKey
     private let metadata: SessionMetadata
     private let config: RoomConfig
+    /// Told of every entry after its line is written and fsynced (the live upload); set before the session starts.
+    public var sink: SealedEntrySink?
     private var writer: ManifestWriter?
     private var lastGoodMicros: Int64 = 0
     /// Markers the manifest writer refused (left out of the record).
     public private(set) var refusedMarkers = 0
+    /// The manifest, open for reading back the line just written (for the sink only).
+    private var manifest: FileHandle?
 
-    public init(folder: String, key: RoomKey, metadata: SessionMetadata, config: RoomConfig) {
+    public init(folder: String, key: RoomKey, metadata: SessionMetadata, config: RoomConfig, sink: SealedEntrySink? = nil) {
         self.folder = URL(fileURLWithPath: folder)
         self.key = key
         self.metadata = metadata
         self.config = config
+        self.sink = sink
     }
+
+    deinit { try? manifest?.close() }
 
     public func sessionStarted(_ start: SessionStart) throws {
         // The timeline tolerance is one frame of the slowest camera (the longest frame of any video
@@ -75,18 +82,24 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
             segmentDurationMicros: Int64(start.segmentSeconds) * 1_000_000,
             frameDurationMicros: Int64(1_000_000 / fps))
         writer = try ManifestWriter(folder: folder, key: key, session: header)
+        handOver(.session(room: config.room.id, session: metadata.sessionID), from: 0)
     }
 
     public func segmentClosed(_ s: ClosedSegment) throws {
         guard let writer, let digest = Digest(hex: s.sha256Hex) else { return }
+        let before = writer.byteCount
         try writer.appendSegment(SegmentRecord(fileName: s.fileName, byteLength: s.byteLength, sha256: digest,
                                                startMicros: s.startNanos / 1000, durationMicros: s.durationNanos / 1000,
                                                wallClockStart: s.wallClockStart))
         lastGoodMicros = (s.startNanos + s.durationNanos) / 1000
+        handOver(.segment(path: folder.path + "/" + s.fileName, length: s.byteLength, sha256: digest), from: before)
     }
 
     public func pipelineEvent(_ event: PipelineEvent) throws {
         guard let writer else { return }
+        let before = writer.byteCount
+        // A refused marker writes nothing: `handOver` then has no line to hand over.
+        defer { handOver(.event, from: before) }
         switch event {
         case let .dropped(source, count, t, reason):
             try writer.appendEvent(EventRecord(kind: .droppedFrames, atMicros: t / 1000, source: source,
@@ -120,8 +133,52 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
     public func sessionEnded(_ end: SessionEnd) throws {
         guard let writer else { return }
         let reason = SealrecSeal.EndReason(rawValue: end.reason.rawValue) ?? .error
+        let before = writer.byteCount
         try writer.close(reason: reason, lastGoodMicros: max(lastGoodMicros, end.durationNanos / 1000))
+        handOver(.end, from: before)
+        try? manifest?.close()
+        manifest = nil
     }
+
+    /// Tells the sink of the line the writer appended after byte `before`, if it appended one. The
+    /// line is read back from the manifest (the writer keeps it to itself): one short read of bytes
+    /// just written, whatever the session's length. A line that cannot be read back is not handed
+    /// over; the sink catches up from the manifest (see `SealedEntrySink`).
+    private func handOver(_ kind: SealedEntry.Kind, from before: Int64) {
+        guard let sink, let writer, writer.byteCount > before else { return }
+        if manifest == nil {
+            manifest = FileHandle(forReadingAtPath: folder.path + "/" + ManifestFormat.manifestFileName)
+        }
+        guard let manifest, (try? manifest.seek(toOffset: UInt64(before))) != nil,
+              let data = try? manifest.read(upToCount: Int(writer.byteCount - before)),
+              data.count == Int(writer.byteCount - before) else { return }
+        sink.sealed(SealedEntry(kind: kind, offset: Int(before), line: Array(data)))
+    }
+}
+
+/// One manifest entry the sealer has made durable (written and fsynced).
+public struct SealedEntry: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// The first entry, naming the session.
+        case session(room: String, session: String)
+        /// A sealed segment file: it does not change any more.
+        case segment(path: String, length: Int64, sha256: Digest)
+        case event
+        /// The closing entry: nothing follows it.
+        case end
+    }
+    public let kind: Kind
+    /// Where the line starts in `manifest.jsonl`.
+    public let offset: Int
+    /// The line exactly as written, with its trailing "\n".
+    public let line: [UInt8]
+}
+
+/// Where the sealer hands each durable entry (the live upload). Called on the sealing thread,
+/// between entries: it must not wait for the network. An entry it misses (one it could not queue,
+/// one the sealer could not read back) it must make up from the manifest before the next.
+public protocol SealedEntrySink: AnyObject, Sendable {
+    func sealed(_ entry: SealedEntry)
 }
 
 /// Whether the kernel considers the system clock synchronised (NTP/chrony/timesyncd): recorded

@@ -1,19 +1,36 @@
 import Foundation
 import SealrecCrypto
 
-/// Follows a session folder as it is being sealed and queues what is new on each `poll()`: the
-/// public key, then for every new complete manifest line its segment (with the length and SHA-256
-/// the line records) and the line itself, and after the `end` line the whole manifest and playlist.
+/// Queues a session folder's objects for upload, line by line of its manifest: the public key, then
+/// for every complete manifest line its segment (with the length and SHA-256 the line records) and
+/// the line itself, and after the `end` line the whole manifest and playlist.
 ///
-/// The daemon calls `poll()` after each thing its sealer writes (it reads only the manifest's new
-/// bytes, so it is cheap); `sealrec upload` polls a finished folder once. A follower started afresh
-/// on a folder (after a restart) queues everything again: the queue and the store's idempotent keys
-/// make that cost a HEAD per object, never a duplicate. Once the `end` entry is queued the queue
-/// records the folder as done (`markSessionQueued`), so a restart walks only folders not yet done.
+/// While a session records, the sealer hands each durable line to `sealed` (nothing is read back).
+/// `poll()` reads the manifest's bytes from the first line not yet queued: it serves `sealrec
+/// upload` of a finished folder, recovery after a restart, and catching up after a line `sealed`
+/// could not queue. A follower started afresh on a folder (after a restart) queues everything
+/// again: the queue and the store's idempotent keys make that cost a HEAD per object, never a
+/// duplicate. Once the `end` entry is queued the queue records the folder as done
+/// (`markSessionQueued`), so a restart walks only folders not yet done.
 public final class SessionFollower: @unchecked Sendable {
+    /// What queueing one manifest line needs to know of it.
+    public struct Line: Sendable {
+        /// Room and session, from the first line: they name the session's keys in the store.
+        public var ids: (room: String, session: String)?
+        /// A segment line's file, as the line records it.
+        public var segment: (path: String, sha256: Digest, length: Int64)?
+        public var isEnd = false
+
+        public init(ids: (room: String, session: String)? = nil, segment: (path: String, sha256: Digest, length: Int64)? = nil,
+                    isEnd: Bool = false) {
+            self.ids = ids; self.segment = segment; self.isEnd = isEnd
+        }
+    }
+
     public let folder: String
     private let queue: UploadQueue
     private var live: LiveSessionUpload?
+    /// Bytes of the manifest queued so far (always whole lines).
     private var consumed = 0
     private var nextSeq = 0
     public private(set) var segments = 0
@@ -26,38 +43,66 @@ public final class SessionFollower: @unchecked Sendable {
 
     public var layout: SessionLayout? { live?.layout }
     public var entries: Int { nextSeq }
+    private var manifestPath: String { folder + "/manifest.jsonl" }
 
-    /// Queues what appeared since the last call; returns how many manifest entries were new.
+    /// A line the sealer has just made durable at byte `offset` of the manifest. When lines before
+    /// it were not queued (an enqueue failed), they are read from the manifest first, this one with them.
+    public func sealed(_ bytes: [UInt8], at offset: Int, _ line: Line) throws(StoreError) {
+        guard !ended, offset >= consumed else { return }  // queued already by a catch-up poll
+        guard offset == consumed else {
+            try poll()
+            return
+        }
+        try queue(bytes, line)
+    }
+
+    /// Queues the complete lines written since the last queued one; returns how many were new.
     @discardableResult
     public func poll() throws(StoreError) -> Int {
-        let manifestPath = folder + "/manifest.jsonl"
         guard !ended, let manifest = Self.bytes(of: manifestPath, from: consumed), !manifest.isEmpty else { return 0 }
         // Only complete lines: a last line without "\n" is still being written (or torn), never an entry.
         guard let lastNewline = manifest.lastIndex(of: 0x0A) else { return 0 }
         let fresh = manifest[...lastNewline]
         var count = 0
-        for raw in fresh.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
-            let line = Array(raw) + [0x0A]
-            let fields = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
-            let upload = try uploader(firstLine: fields, path: manifestPath)
-            if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
-               let length = (fields?["bytes"] as? NSNumber)?.int64Value,
-               let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
-                try upload.segment(path: folder + "/" + name, sha256: digest, length: length)
-                segments += 1
-            }
-            try upload.manifestEntry(seq: nextSeq, line: line)
-            nextSeq += 1
+        for raw in fresh.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() where !ended {
+            let bytes = Array(raw) + [0x0A]
+            try queue(bytes, Self.read(bytes, folder: folder))
             count += 1
-            consumed += line.count
-            if fields?["type"] as? String == "end" {
-                try upload.sessionEnded(folder: folder)
-                try queue.markSessionQueued(folder: folder)
-                ended = true
-                break
-            }
         }
         return count
+    }
+
+    /// Queues one line (and what it names); `consumed` moves past it only once all of it is queued,
+    /// so a line that fails is tried again by the next `poll`.
+    private func queue(_ bytes: [UInt8], _ line: Line) throws(StoreError) {
+        let upload = try uploader(line)
+        if let segment = line.segment {
+            try upload.segment(path: segment.path, sha256: segment.sha256, length: segment.length)
+        }
+        try upload.manifestEntry(seq: nextSeq, line: bytes)
+        if line.isEnd {
+            try upload.sessionEnded(folder: folder)
+            try queue.markSessionQueued(folder: folder)
+            ended = true
+        }
+        if line.segment != nil { segments += 1 }
+        nextSeq += 1
+        consumed += bytes.count
+    }
+
+    /// What a line read from the manifest says (as plain JSON: the verifier is the judge of validity).
+    static func read(_ bytes: [UInt8], folder: String) -> Line {
+        let fields = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+        var line = Line(isEnd: fields?["type"] as? String == "end")
+        if let room = fields?["room_id"] as? String, let session = fields?["session_id"] as? String {
+            line.ids = (room, session)
+        }
+        if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
+           let length = (fields?["bytes"] as? NSNumber)?.int64Value,
+           let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
+            line.segment = (folder + "/" + name, digest, length)
+        }
+        return line
     }
 
     /// The file's bytes from `offset` on: only what is new since the last poll is read, so
@@ -70,12 +115,12 @@ public final class SessionFollower: @unchecked Sendable {
     }
 
     /// The session's uploader, made from its first manifest line (which names room and session).
-    private func uploader(firstLine fields: [String: Any]?, path: String) throws(StoreError) -> LiveSessionUpload {
+    private func uploader(_ first: Line) throws(StoreError) -> LiveSessionUpload {
         if let live { return live }
-        guard let room = fields?["room_id"] as? String, let session = fields?["session_id"] as? String else {
-            throw .localFile(path: path, detail: "first line is not a session entry with room_id and session_id")
+        guard let ids = first.ids else {
+            throw .localFile(path: manifestPath, detail: "first line is not a session entry with room_id and session_id")
         }
-        let made = LiveSessionUpload(queue: queue, layout: SessionLayout(room: room, session: session))
+        let made = LiveSessionUpload(queue: queue, layout: SessionLayout(room: ids.room, session: ids.session))
         if let key = FileManager.default.contents(atPath: folder + "/room.pub.pem") { try made.publicKey(pem: Array(key)) }
         live = made
         return made

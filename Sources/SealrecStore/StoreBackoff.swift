@@ -1,10 +1,12 @@
 import Foundation
+import SealrecSystem
 
 /// Exponential backoff with jitter. Store-wide failures (endpoint down, credentials refused, bucket
 /// missing) pause every upload together, so a dead store costs one probe per backoff period rather
 /// than one per queued item.
 struct StoreBackoff {
-    private(set) var storeReadyAt = Date.distantPast
+    /// When the store may be tried again, in seconds on the monotonic clock.
+    private(set) var storeReadyAt = -Double.infinity
     private var storeFailures = 0
 
     static func isStoreWide(_ error: StoreError) -> Bool {
@@ -24,12 +26,12 @@ struct StoreBackoff {
     mutating func storeFailed(initial: Double, maximum: Double) -> Double {
         storeFailures += 1
         let delay = Self.jittered(attempt: storeFailures, initial: initial, maximum: maximum)
-        storeReadyAt = Date().addingTimeInterval(delay)
+        storeReadyAt = MonotonicClock.seconds() + delay
         return delay
     }
 
     mutating func succeeded() {
         storeFailures = 0
-        storeReadyAt = .distantPast
+        storeReadyAt = -.infinity
     }
 }

@@ -1,6 +1,7 @@
 import CSystem
 import Foundation
 import SealrecCrypto
+import SealrecSystem
 
 /// The room's persistent upload queue. `enqueue` only writes a small item file to the spool (no
 /// network), so sealing never waits for the store; worker threads upload in the background, oldest
@@ -228,7 +229,7 @@ public final class UploadQueue: @unchecked Sendable {
         state.lock()
         defer { state.unlock() }
         while !stopping {
-            let now = Date()
+            let now = MonotonicClock.seconds()
             let ready = backoff.storeReadyAt <= now
                 ? pending.values.filter { !$0.inFlight && $0.notBefore <= now }.min { $0.item.sequence < $1.item.sequence }
                 : nil
@@ -237,8 +238,10 @@ public final class UploadQueue: @unchecked Sendable {
                 return ready.item
             }
             let waiting = pending.values.filter { !$0.inFlight }.map(\.notBefore) + [backoff.storeReadyAt]
-            let wake = waiting.filter { $0 > now }.min() ?? now.addingTimeInterval(5)
-            _ = state.wait(until: min(wake, now.addingTimeInterval(5)))
+            let wake = waiting.filter { $0 > now }.min() ?? now + 5
+            // The condition waits on the wall clock: only for the interval, at most 5 s, so a
+            // stepped clock delays a retry by no more than that.
+            _ = state.wait(until: Date().addingTimeInterval(min(wake - now, 5)))
         }
         return nil
     }
@@ -276,7 +279,7 @@ public final class UploadQueue: @unchecked Sendable {
             let attempts = pending[item.sequence]?.attempts ?? 1
             delay = StoreBackoff.jittered(attempt: attempts, initial: options.initialBackoff, maximum: options.maxBackoff)
             pending[item.sequence]?.inFlight = false
-            pending[item.sequence]?.notBefore = Date().addingTimeInterval(delay)
+            pending[item.sequence]?.notBefore = MonotonicClock.seconds() + delay
         }
         lastError = (error, Date())
         state.broadcast()
@@ -310,6 +313,7 @@ public final class UploadQueue: @unchecked Sendable {
 struct PendingUpload {
     let item: UploadItem
     var attempts = 0
-    var notBefore = Date.distantPast
+    /// Not retried before this `Uptime` instant.
+    var notBefore = -Double.infinity
     var inFlight = false
 }

@@ -9,6 +9,9 @@ public enum MonotonicClock {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    /// The same clock in seconds (retry and backoff times, which must not jump with the wall clock).
+    public static func seconds() -> Double { Double(now()) / 1e9 }
+
     /// CLOCK_REALTIME (read next to `now()` to anchor a timeline to UTC).
     public static func realtimeNow() -> Date {
         var ts = timespec()

@@ -46,6 +46,7 @@ enum RecordCommand {
                                                options: .init(fast: args.has("--fast"), durationSeconds: duration, caseNumber: metadata.caseNumber),
                                                observer: sealer)
             let upload = try args.value("--upload-to").map { try RecordUpload(store: $0, spool: args.value("--spool"), folder: out) }
+            sealer.sink = upload?.sink
             // SIGINT/SIGTERM end the recording cleanly (sealed, playlist closed) instead of killing it.
             let signals = SignalHandlers()
             for sig in [SIGINT, SIGTERM] { signals.on(sig) { session.stop() } }

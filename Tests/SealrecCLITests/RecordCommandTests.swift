@@ -128,7 +128,12 @@ import TestSupport
         p.standardOutput = Pipe()
         p.standardError = Pipe()
         try p.run()
-        Thread.sleep(forTimeInterval: 2.5)
+        // Interrupted once it has sealed a segment: the stop must close a session with media in it.
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + "/seg-00000.mp4") && p.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try #require(FileManager.default.fileExists(atPath: out + "/seg-00000.mp4"), "no segment sealed within 60 s")
         p.interrupt()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)

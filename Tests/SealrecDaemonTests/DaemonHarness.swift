@@ -73,6 +73,37 @@ final class DaemonHarness: @unchecked Sendable {
 
     func send(_ r: ControlRequest) throws -> ControlReply { try ControlClient.send(r, socket: socket) }
 
+    /// Asks for the status until `condition` holds; throws naming `what` when `timeout` seconds pass first.
+    @discardableResult
+    func waitForStatus(_ what: String, timeout: Double = 30, _ condition: (ControlReply) -> Bool) throws -> ControlReply {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = try send(.status)
+            if condition(r) { return r }
+            guard Date() < deadline else { throw ControlError("\(what): not within \(timeout) s; last status: \(r)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Waits until the running session has recorded `seconds` (on its timeline).
+    func waitUntilRecorded(_ seconds: Double) throws {
+        try waitForStatus("a session recording for \(seconds) s") { $0.state == "recording" && ($0.elapsedSeconds ?? 0) >= seconds }
+    }
+
+    /// Waits until the running session has sealed `count` segments.
+    func waitUntilSealed(_ count: Int) throws {
+        try waitForStatus("\(count) segment(s) sealed") { $0.state == "recording" && ($0.segmentsSealed ?? 0) >= count }
+    }
+
+    /// Waits until the running daemon has logged `text`.
+    func waitForLog(_ text: String, timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !String(decoding: logSink?.data ?? Data(), as: UTF8.self).contains(text) {
+            guard Date() < deadline else { throw ControlError("the daemon did not log \"\(text)\" within \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
     /// Sends raw bytes and returns the first reply line (or what arrived before the close).
     func sendRaw(_ bytes: Data) throws -> String {
         let fd = socket_connect(socket)

@@ -13,9 +13,9 @@ import TestSupport
         // A second press answers with the running session instead of starting another.
         let again = try d.send(.start(caseNumber: nil, participants: []))
         #expect(again.ok && again.alreadyRecording == true && again.session == id)
-        Thread.sleep(forTimeInterval: 1.5)
+        try d.waitUntilRecorded(1.5)
         #expect(try d.send(.mark(text: "rights read")).ok)
-        Thread.sleep(forTimeInterval: 1.5)
+        try d.waitUntilRecorded(3)
         let status = try d.send(.status)
         #expect(status.state == "recording" && status.session == id)
         #expect((status.elapsedSeconds ?? 0) > 2.5)
@@ -54,7 +54,7 @@ import TestSupport
             let reply = try d.sendRaw(bytes)
             #expect(reply.contains(#""ok":false"#) && reply.contains(expected), "sent \(bytes.prefix(40)): got \(reply)")
         }
-        Thread.sleep(forTimeInterval: 2.5)
+        try d.waitUntilSealed(1)
         let stopped = try d.send(.stop)
         #expect(stopped.ok, "\(stopped)")
         #expect(try d.verify(stopped.sessionFolder!).status == 0)
@@ -171,7 +171,7 @@ import TestSupport
         let d = try DaemonHarness()
         try d.launch()
         #expect(try d.send(.start(caseNumber: nil, participants: [])).ok)
-        Thread.sleep(forTimeInterval: 2)
+        try d.waitUntilSealed(1)
         d.terminate()
         let folder = try #require(d.sessionFolders.first)
         #expect(try ManifestFacts(folder: folder).reason == "stopped")
@@ -186,7 +186,9 @@ import TestSupport
         let d = try DaemonHarness()
         try d.launch()
         #expect(try d.send(.start(caseNumber: "K-2", participants: ["witness=Y"])).ok)
-        Thread.sleep(forTimeInterval: 1)
+        try d.waitForStatus("the session's first entry in its manifest") {
+            $0.sessionFolder.map { FileManager.default.fileExists(atPath: $0 + "/manifest.jsonl") } ?? false
+        }
         d.kill9()
         let old = try #require(d.sessionFolders.first)
         let manifest = old + "/manifest.jsonl"
@@ -194,7 +196,7 @@ import TestSupport
         try d.launch()
         let resumed = try d.send(.status)
         #expect(resumed.state == "recording", "\(resumed)")
-        Thread.sleep(forTimeInterval: 1)
+        try d.waitUntilRecorded(1)
         let stopped = try d.send(.stop)
         #expect(stopped.ok, "\(stopped)")
         d.terminate()
@@ -216,7 +218,7 @@ import TestSupport
         let d = try DaemonHarness()
         try d.launch()
         #expect(try d.send(.start(caseNumber: "K-3", participants: [])).ok)
-        Thread.sleep(forTimeInterval: 1.5)
+        try d.waitUntilRecorded(1.5)
         let marker = d.spool + "/current.json"
         let socket = d.socket
         Thread { _ = try? ControlClient.send(.stop, socket: socket) }.start()
@@ -275,7 +277,7 @@ import TestSupport
             let s = try d.send(.status)
             #expect(s.state == "recording", "after restart: \(s)")
         }
-        Thread.sleep(forTimeInterval: 1)
+        try d.waitUntilRecorded(1)
         #expect(try d.send(.stop).ok)
         d.terminate()
         // Recording order is the chain of links each resumed session records, not name order: two

@@ -55,7 +55,7 @@ import TestSupport
         try text.replacingOccurrences(of: #"{"segmentSeconds""#, with: #"{"room": {"id": "reloaded-room"}, "segmentSeconds""#)
             .write(toFile: d.config, atomically: true, encoding: .utf8)
         d.signal(SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        try d.waitForLog("configuration reloaded")
         let started = try d.send(.start(caseNumber: nil, participants: []))
         #expect(started.session?.hasPrefix("reloaded-room-") == true, "\(started)")
         #expect(try d.send(.stop).ok)

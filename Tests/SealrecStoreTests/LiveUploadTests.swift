@@ -44,16 +44,9 @@ import TestSupport
     @Test func followerQueuesEachNewEntryAsTheManifestGrows() throws {
         let fixture = try SessionFixture(segments: 3, bytesEach: 30_000)
         defer { fixture.remove() }
-        let growing = fixture.scratch.file("growing")
-        try FileManager.default.createDirectory(atPath: growing, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: fixture.folder) where name != "manifest.jsonl" {
-            try FileManager.default.copyItem(atPath: fixture.folder + "/" + name, toPath: growing + "/" + name)
-        }
+        let growing = try fixture.copyWithoutManifest()
         let lines = try String(contentsOfFile: fixture.folder + "/manifest.jsonl", encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
-        let storeRoot = fixture.scratch.file("store")
-        let store = FolderStore(root: storeRoot)
-        let queue = try UploadQueue(spool: fixture.scratch.file("spool"), store: store)
-        queue.start()
+        let (storeRoot, store, queue) = try fixture.startedQueue()
         defer { queue.stop() }
         let follower = SessionFollower(folder: growing, queue: queue)
         var written = ""
@@ -78,6 +71,47 @@ import TestSupport
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    /// The sealer's path: each line is handed over with what it names, and queued without the
+    /// manifest being read (it does not exist until the end here, so a read would find nothing).
+    /// A line that was not handed over is made up from the manifest when the next one comes.
+    @Test func sealedLinesAreQueuedAsHandedOverAndAMissedOneIsMadeUp() throws {
+        let fixture = try SessionFixture(segments: 3, bytesEach: 30_000)
+        defer { fixture.remove() }
+        let growing = try fixture.copyWithoutManifest()
+        let manifest = try String(contentsOfFile: fixture.folder + "/manifest.jsonl", encoding: .utf8)
+        let lines = manifest.split(separator: "\n").map { Array(($0 + "\n").utf8) }
+        let (storeRoot, store, queue) = try fixture.startedQueue()
+        defer { queue.stop() }
+        let follower = SessionFollower(folder: growing, queue: queue)
+        var offset = 0
+        for (index, bytes) in lines.enumerated() {
+            defer { offset += bytes.count }
+            let line = SessionFollower.read(bytes, folder: growing)
+            if index == 2 { continue }  // never handed over (the sealer could not read it back)
+            if index == 3 {
+                // The manifest as the sealer has written it by now: lines 0 to 3.
+                try Data(lines[...3].flatMap { $0 }).write(to: URL(fileURLWithPath: growing + "/manifest.jsonl"))
+            }
+            try follower.sealed(bytes, at: offset, line)
+            #expect(follower.entries == index + 1, "line \(index)")
+            if index == 1 {
+                #expect(!FileManager.default.fileExists(atPath: growing + "/manifest.jsonl"))
+                let key = follower.layout!.segment("seg-00000.mp4")
+                #expect(eventually(10) { (try? store.head(key: key)) != nil }, "first segment not uploaded during the session")
+            }
+            if index == lines.count - 2 {
+                try manifest.write(toFile: growing + "/manifest.jsonl", atomically: false, encoding: .utf8)
+            }
+        }
+        // Handed over again (a repeated call): already queued, nothing new.
+        try follower.sealed(lines[1], at: lines[0].count, SessionFollower.read(lines[1], folder: growing))
+        #expect(follower.ended && follower.segments == 3 && follower.entries == lines.count)
+        #expect(queue.waitUntilEmpty(timeout: 30))
+        #expect(Set(try store.list(prefix: "")) == fixture.expectedKeys)
+        let verify = try Run.sealrec(["verify", "file://" + storeRoot + "/" + fixture.root, "--trust", fixture.publicKey])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     /// A store holding only some entries yields a manifest cut at the first gap, which the verifier
     /// rejects as unclosed: a partial upload never passes as a complete session.
     @Test func aSessionMissingObjectsDoesNotVerifyFromTheStore() throws {
@@ -94,5 +128,26 @@ import TestSupport
         try store.delete(key: fixture.root + "manifest/00000002.jsonl")
         let verify = try Run.sealrec(["verify", "file://" + storeRoot + "/" + fixture.root, "--trust", fixture.publicKey])
         #expect(verify.status == 1, "\(verify.stdout)")
+    }
+}
+
+extension SessionFixture {
+    /// The session folder without its manifest, for a test to write it as the sealer would.
+    func copyWithoutManifest() throws -> String {
+        let growing = scratch.file("growing")
+        try FileManager.default.createDirectory(atPath: growing, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name != "manifest.jsonl" {
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: growing + "/" + name)
+        }
+        return growing
+    }
+
+    /// A folder store in the scratch folder (its root, the store) and a started upload queue into it.
+    func startedQueue() throws -> (String, FolderStore, UploadQueue) {
+        let root = scratch.file("store")
+        let store = FolderStore(root: root)
+        let queue = try UploadQueue(spool: scratch.file("spool"), store: store)
+        queue.start()
+        return (root, store, queue)
     }
 }

@@ -37,6 +37,23 @@ import TestSupport
             return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
         }
 
+        /// Asks for the status until `condition` holds; fails naming `what` after `timeout` seconds.
+        func waitForStatus(_ what: String, timeout: Double = 30, _ condition: ([String: Any]) -> Bool) throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            var last: [String: Any] = [:]
+            while Date() < deadline {
+                last = try status()
+                if condition(last) { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            throw TestFailure("\(what): not within \(timeout) s; last status: \(last)")
+        }
+
+        /// Waits until the session being recorded has sealed `count` segments.
+        func waitUntilSealed(_ count: Int) throws {
+            try waitForStatus("\(count) segment(s) sealed") { $0["state"] as? String == "recording" && ($0["segmentsSealed"] as? Int ?? 0) >= count }
+        }
+
         func kill9() { if let p = process { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }; process = nil }
         func terminate() { if let p = process { p.terminate(); p.waitUntilExit() }; process = nil }
         var sessions: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: scratch.file("spool/sessions"))) ?? []).sorted() }
@@ -50,10 +67,10 @@ import TestSupport
         let d = try Daemon(store: server.url("evidence"))
         try d.launch()
         #expect(try d.ctl(["start"]).status == 0)
-        Thread.sleep(forTimeInterval: 3.3)
+        try d.waitUntilSealed(3)
         d.kill9()                   // mid-session, mid-upload
         try d.launch()              // recovers, re-queues, resumes in a linked session
-        Thread.sleep(forTimeInterval: 2)
+        try d.waitUntilSealed(2)
         #expect(try d.ctl(["stop"]).status == 0)
         var backlog = -1
         for _ in 0..<300 where backlog != 0 {

@@ -126,10 +126,14 @@ import TestSupport
         // 4 MB/s so the kill lands mid-upload; backoff capped at 1 s to keep the test short.
         let uploader = try BackgroundSealrec(["upload", fixture.folder, "--to", server.url("crash"), "--spool", fixture.scratch.file("spool"),
                                               "--limit", "4000000", "--backoff-max", "1", "--wait", "120"], output: fixture.scratch.file("upload.log"))
-        Thread.sleep(forTimeInterval: 1.5)
+        #expect(uploadHasBegun(spool: fixture.scratch.file("spool")), "the upload never began")
         server.kill()
-        // The issue asks for 30 s down; 4 s shows the same (several failed retries) in less CI time.
-        Thread.sleep(forTimeInterval: 4)
+        // The issue asks for 30 s down; several failed retries show the same in less CI time.
+        let retried = eventually(60) {
+            let output = uploader.output
+            return output.contains("[unreachable_endpoint]") && output.components(separatedBy: "retry in").count > 3
+        }
+        #expect(retried, "no three failed retries while the store was down: \(uploader.output)")
         #expect(uploader.process.isRunning, "the uploader gave up while the store was down")
         try server.start()
         let status = uploader.wait(60)
@@ -150,7 +154,9 @@ import TestSupport
         _ = try SessionUpload.enqueue(folder: fixture.folder, into: queue)
         queue.start()
         #expect(eventually(10) { queue.status().lastErrorKind == "unreachable_endpoint" })
-        Thread.sleep(forTimeInterval: 2)
+        // It keeps trying, and keeps everything: a later failure, nothing uploaded.
+        let firstFailure = queue.status().lastErrorAt ?? .distantFuture
+        #expect(eventually(10) { (queue.status().lastErrorAt ?? .distantPast) > firstFailure }, "the queue never tried again")
         let waiting = queue.status()
         #expect(waiting.backlogItems == fixture.expectedKeys.count)
         #expect(waiting.estimatedSecondsToClear == nil)
@@ -172,15 +178,9 @@ import TestSupport
         let spool = fixture.scratch.file("spool")
         let first = try BackgroundSealrec(["upload", fixture.folder, "--to", server.url("resume"), "--spool", spool, "--limit", "3000000", "--wait", "120"],
                                           output: fixture.scratch.file("first.log"))
-        // Kill once uploading has begun: the first queued item has left the queue (items are queued
-        // in order before the first upload, so this is never mid-enqueue). The 3 MB/s limit keeps the
-        // rest (12 MiB) in the queue for seconds, however slow the machine is to get there.
-        var firstItem: String?
-        let uploading = eventually(60) {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/queue")) ?? []).sorted()
-            if firstItem == nil { firstItem = names.first }
-            return firstItem.map { !names.contains($0) && !names.isEmpty } ?? false
-        }
+        // Kill once uploading has begun. The 3 MB/s limit keeps the rest (12 MiB) in the queue for
+        // seconds, however slow the machine is to get there.
+        let uploading = uploadHasBegun(spool: spool)
         first.kill()
         #expect(uploading, "the upload never began")
         let left = try FileManager.default.contentsOfDirectory(atPath: spool + "/queue").count
@@ -310,5 +310,17 @@ struct FixtureView {
         let manifest = (try? String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8)) ?? ""
         let json = (try? JSONSerialization.jsonObject(with: Data((manifest.split(separator: "\n").first.map(String.init) ?? "").utf8))) as? [String: Any] ?? [:]
         return SessionLayout(room: json["room_id"] as? String ?? "?", session: json["session_id"] as? String ?? "?").root
+    }
+}
+
+/// Whether an uploader has confirmed its first item within `seconds`: the first queued item has
+/// left the spool's queue (items are queued in order before the first upload, so this is never
+/// mid-enqueue) while others wait.
+func uploadHasBegun(spool: String, within seconds: Double = 60) -> Bool {
+    var firstItem: String?
+    return eventually(seconds) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/queue")) ?? []).sorted()
+        if firstItem == nil { firstItem = names.first }
+        return firstItem.map { !names.contains($0) && !names.isEmpty } ?? false
     }
 }
