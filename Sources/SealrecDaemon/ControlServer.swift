@@ -82,7 +82,9 @@ public final class ControlServer: @unchecked Sendable {
     }
 
     public func start() {
-        let t = Thread { [self] in acceptLoop() }
+        // Client work runs 10 nice steps below the recording (the threads this one starts inherit it):
+        // a flood of requests on a two-core box must take CPU from the clients, not from capture and encoding.
+        let t = Thread { [self] in ThreadPriority.lowerCurrent(by: 10); acceptLoop() }
         t.name = "control"
         t.start()
     }

@@ -149,7 +149,7 @@ public final class UploadQueue: @unchecked Sendable {
     }
 
     private func sweepUntilStopped() {
-        _ = sr_nice_this_thread(10)
+        ThreadPriority.lowerCurrent(by: 10)
         state.lock()
         while !stopping {
             state.unlock()
@@ -203,7 +203,7 @@ public final class UploadQueue: @unchecked Sendable {
     private func work() {
         // Linux ignores Foundation's thread QoS: lower this thread's own nice value so capture and
         // encoding threads always win the CPU.
-        _ = sr_nice_this_thread(10)
+        ThreadPriority.lowerCurrent(by: 10)
         while let item = nextItem() {
             let started = Date()
             do {

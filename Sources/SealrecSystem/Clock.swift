@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock every capture time is taken on (kernel V4L2 and ALSA
@@ -37,4 +38,12 @@ public enum DiskSpace {
         let (free, overflow) = UInt64(stats.f_bavail).multipliedReportingOverflow(by: UInt64(stats.f_frsize))
         return overflow ? .max : Int64(clamping: free)
     }
+}
+
+/// The calling thread's scheduling weight. On Linux, nice is per thread: background and client
+/// threads lower theirs so capture and encoding win the CPU on a small, busy box.
+public enum ThreadPriority {
+    /// Adds `steps` nice steps to the calling thread (threads it starts inherit them). Best effort:
+    /// a failure leaves the priority as it was.
+    public static func lowerCurrent(by steps: Int32) { _ = sr_nice_this_thread(steps) }
 }
