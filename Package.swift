@@ -22,7 +22,9 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // Untrusted text made safe to print: the one escaping rule for terminals and the journal.
+        // The strict signed-line format: canonical JSON (value, parser, encoder), signed lines
+        // (manifest entries, grants, revocations), the session folder's file names and segment-name
+        // rules, and untrusted text made safe to print. No dependencies: every reader uses it.
         .target(name: "SealrecFormat"),
 
         // Thin typed wrappers over the C libraries: no raw pointers above this line.
@@ -32,7 +34,7 @@ let package = Package(
         .target(name: "SealrecDevices", dependencies: ["CV4L2", "CALSA"]),
 
         // The recording pipeline: sources -> encoders -> segment muxer.
-        .target(name: "SealrecPipeline", dependencies: ["SealrecAV", "SealrecCrypto", "SealrecDevices"]),
+        .target(name: "SealrecPipeline", dependencies: ["SealrecFormat", "SealrecAV", "SealrecCrypto", "SealrecDevices"]),
         // Manifest, sealing and verification.
         .target(name: "SealrecSeal", dependencies: ["SealrecFormat", "SealrecCrypto"], exclude: ["MANIFEST.md"]),
 
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "SealrecStore", dependencies: ["SealrecFormat", "SealrecCrypto", "CCurl", "CSystem"]),
 
         // A room's recording: the pipeline with its sealer (used by the CLI and the daemon).
-        .target(name: "SealrecRoom", dependencies: ["SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
+        .target(name: "SealrecRoom", dependencies: ["SealrecFormat", "SealrecPipeline", "SealrecSeal", "SealrecCrypto", "CSystem"]),
 
         // The room daemon: control socket, state machine, crash recovery, systemd integration.
         .target(name: "SealrecDaemon", dependencies: ["SealrecFormat", "SealrecRoom", "SealrecPipeline", "SealrecSeal", "SealrecStore", "SealrecAV", "SealrecCrypto", "CSystemd"]),
@@ -60,10 +62,10 @@ let package = Package(
         .testTarget(name: "SealrecCryptoTests", dependencies: ["SealrecCrypto"]),
         .testTarget(name: "SealrecFormatTests", dependencies: ["SealrecFormat"]),
         .testTarget(name: "SealrecPipelineTests", dependencies: ["SealrecPipeline", "SealrecRoom", "SealrecCrypto", "SealrecSeal", "TestSupport"]),
-        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecSeal", "SealrecCrypto", "TestSupport"]),
+        .testTarget(name: "SealrecSealTests", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
-        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecFormat", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
         .testTarget(name: "SealrecFuzzTests", dependencies: ["SealrecFuzz"]),
         .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),

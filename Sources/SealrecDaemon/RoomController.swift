@@ -249,7 +249,7 @@ public final class RoomController: @unchecked Sendable {
             return .failure("mark refused: more than \(Int(Self.marksPerSecond)) marks a second (after a burst of \(Self.markBurst))")
         }
         var st = stat()
-        if stat(c.folder + "/" + ManifestFormat.manifestFileName, &st) == 0, Int64(st.st_size) >= ManifestFormat.markerBudgetBytes {
+        if stat(c.folder + "/" + SessionFiles.manifest, &st) == 0, Int64(st.st_size) >= ManifestFormat.markerBudgetBytes {
             return .failure("mark refused: the session's manifest has reached its \(ManifestFormat.markerBudgetBytes / 1_048_576) MiB budget for markers")
         }
         guard c.session.mark(text) else {
@@ -361,7 +361,7 @@ public final class RoomController: @unchecked Sendable {
             let folder = sessionsFolder + "/" + name
             // The ledger (a stat) first: reading a manifest is for the few sessions it does not list.
             guard folder != recording, !uploads.isSessionQueued(folder: folder),
-                  FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"), !SessionRecovery.isUnclosed(folder) else { continue }
+                  FileManager.default.fileExists(atPath: folder + "/" + SessionFiles.manifest), !SessionRecovery.isUnclosed(folder) else { continue }
             Log.notice("upload: session \(name) was sealed but not fully queued: queueing it again")
             follow(SessionFollower(folder: folder, queue: uploads))
         }
@@ -400,7 +400,7 @@ public final class RoomController: @unchecked Sendable {
         if let problem = failed[id] { return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: problem)) }
         // No manifest at all: the daemon died before the session's first entry. A closed one was
         // stopped (or ended) before the daemon died: nothing to resume.
-        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/manifest.jsonl") else { return nil }
+        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/" + SessionFiles.manifest) else { return nil }
         return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no manifest.jsonl)"))
     }
 

@@ -8,15 +8,15 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// A strict parser for manifest bodies: the canonical compact form only. No whitespace
 /// between tokens, no duplicate member names (a second "seq" could mean different things to
 /// different tools), bounded nesting, and input already checked to be ASCII.
-struct JSONParser {
-    static let maxDepth = 16
+public struct JSONParser {
+    public static let maxDepth = 16
 
     private let bytes: [UInt8]
     private var index = 0
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes)
         let value = try parser.value(depth: 0)
         guard parser.index == bytes.count else { throw parser.failure("unexpected data after the JSON value") }

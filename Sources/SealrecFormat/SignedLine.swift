@@ -1,8 +1,7 @@
 import Foundation
-import SealrecCrypto
 
-/// Why one manifest line could not be read; the verifier reports it with the line number.
-public enum ManifestLineError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why a signed line (a manifest entry, a grant, a revocation) could not be read.
+public enum SignedLineError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLong(bytes: Int)
     case empty
     case invalidUTF8(offset: Int)
@@ -12,12 +11,10 @@ public enum ManifestLineError: Error, Sendable, Equatable, CustomStringConvertib
     case malformedSignature(String)
     case json(JSONParseError)
     case notAnObject
-    case chainMembers(String)
-    case schema(type: String, ManifestSchemaError)
 
     public var description: String {
         switch self {
-        case let .tooLong(bytes): "line is \(bytes) bytes, longer than the \(ManifestFormat.maxLineBytes)-byte limit; not read"
+        case let .tooLong(bytes): "line is \(bytes) bytes, longer than the \(SignedLine.maxLineBytes)-byte limit; not read"
         case .empty: "empty line"
         case let .invalidUTF8(offset): "invalid UTF-8 at byte \(offset)"
         case let .nonASCII(offset): "non-ASCII byte at byte \(offset) (the format is ASCII only)"
@@ -26,35 +23,54 @@ public enum ManifestLineError: Error, Sendable, Equatable, CustomStringConvertib
         case let .malformedSignature(reason): "signature member \(reason)"
         case let .json(error): "body is not canonical JSON: \(error)"
         case .notAnObject: "body is not a JSON object"
-        case let .chainMembers(reason): "body \(reason)"
-        case let .schema(type, error): "\(type) entry: \(error)"
         }
     }
 }
 
-/// One line split into its signed body and signature, with the body parsed.
-public struct ManifestLine: Sendable {
+/// One signed line: a canonical JSON object whose last member is `"sig"`, the base64 Ed25519
+/// signature over the line without that member. Manifests, grants and revocations all use it, so
+/// every reader splits and parses them by the same strict rules (MANIFEST.md R7-R11).
+public struct SignedLine: Sendable {
+    /// Longer lines are rejected unread: a real entry is a few hundred bytes.
+    public static let maxLineBytes = 1 << 20
+    /// What separates the signed body from the signature in a line.
+    static let signatureMarker = Array(#","sig":""#.utf8)
+
     /// The exact signed bytes (what `sed -E 's/,"sig":"[^"]*"\}$/}/'` prints).
     public let body: [UInt8]
     public let signature: [UInt8]
-    public let seq: Int64
-    public let prev: Digest
-    public let entry: ManifestEntry
+    /// The body's members in their order (duplicate names were refused).
+    public let members: [JSONMember]
 
-    /// SHA-256 of the body: what the next line's `prev` must be.
-    public var entryHash: Digest { SHA256Hasher.hash(body) }
-
-    /// The line as written to the file, with its newline. Grants and revocations use the same format.
-    public static func encode(body: [UInt8], signature: [UInt8]) -> [UInt8] {
-        precondition(body.last == UInt8(ascii: "}"))
-        return body.dropLast() + ManifestFormat.signatureMarker + Array(Data(signature).base64EncodedString().utf8) + Array(#""}"#.utf8) + [0x0A]
+    /// Splits and parses a line (without its newline). The signature is not checked: the caller
+    /// knows which keys to trust.
+    public init(_ line: ArraySlice<UInt8>) throws(SignedLineError) {
+        (body, signature) = try Self.split(line)
+        members = try Self.members(of: body)
     }
 
-    /// Splits the signature off; on failure the body may still be known (for chain checks).
-    /// Public so grants, revocations and the chain head read signed lines by the same rules.
-    public static func split(_ line: ArraySlice<UInt8>) throws(ManifestLineError) -> (body: [UInt8], signature: [UInt8]) {
+    /// The body's value for `name`, if it has that member.
+    public subscript(name: String) -> JSONValue? { members.first { $0.name == name }?.value }
+
+    /// Parses a signed body strictly; it must be an object.
+    public static func members(of body: [UInt8]) throws(SignedLineError) -> [JSONMember] {
+        let value: JSONValue
+        do { value = try JSONParser.parse(body) } catch { throw .json(error) }
+        guard let members = value.members else { throw .notAnObject }
+        return members
+    }
+
+    /// The line as written to a file, with its newline.
+    public static func encode(body: [UInt8], signature: [UInt8]) -> [UInt8] {
+        precondition(body.last == UInt8(ascii: "}"))
+        return body.dropLast() + signatureMarker + Array(Data(signature).base64EncodedString().utf8) + Array(#""}"#.utf8) + [0x0A]
+    }
+
+    /// Splits the signature off, checking the line's bytes and the signature's spelling; the body
+    /// is returned unparsed, so a caller can still hash it when its JSON is wrong (for chain checks).
+    public static func split(_ line: ArraySlice<UInt8>) throws(SignedLineError) -> (body: [UInt8], signature: [UInt8]) {
         guard !line.isEmpty else { throw .empty }
-        guard line.count <= ManifestFormat.maxLineBytes else { throw .tooLong(bytes: line.count) }
+        guard line.count <= maxLineBytes else { throw .tooLong(bytes: line.count) }
         if let nonASCII = line.firstIndex(where: { $0 >= 0x80 }) {
             // Only a line that is not ASCII needs decoding, to say which of the two is wrong.
             var decoder = UTF8()
@@ -75,9 +91,9 @@ public struct ManifestLine: Sendable {
         // The marker is looked for only before the closing `"}`: in `x,"sig":"}` its last quote is that
         // closing quote, and the signature text between them would be a negative range.
         guard line.count >= 2, line.suffix(2).elementsEqual(#""}"#.utf8),
-              let markerStart = lastIndex(of: ManifestFormat.signatureMarker, in: line.dropLast(2))
+              let markerStart = lastIndex(of: signatureMarker, in: line.dropLast(2))
         else { throw .noSignatureMember }
-        let encoded = line[(markerStart + ManifestFormat.signatureMarker.count)..<(line.endIndex - 2)]
+        let encoded = line[(markerStart + signatureMarker.count)..<(line.endIndex - 2)]
         guard !encoded.contains(UInt8(ascii: "\"")) else { throw .noSignatureMember }
         guard let signature = Data(base64Encoded: Data(encoded)) else { throw .malformedSignature("is not base64") }
         guard signature.count == 64 else { throw .malformedSignature("holds \(signature.count) bytes, not 64") }
@@ -89,24 +105,16 @@ public struct ManifestLine: Sendable {
         return (Array(line[..<markerStart]) + [UInt8(ascii: "}")], Array(signature))
     }
 
-    /// Reads a line fully: splits, parses the body and checks it against the schema.
-    /// Signature and chain are checked by the caller, who knows the key and the previous line.
-    static func parse(body: [UInt8], signature: [UInt8]) throws(ManifestLineError) -> ManifestLine {
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw .json(error) }
-        guard let members = value.members else { throw .notAnObject }
-        guard members.count >= 3, members[0].name == "seq", members[1].name == "type", members[2].name == "prev" else {
-            throw .chainMembers(#"must start with "seq", "type", "prev" in that order"#)
+    /// Splits file bytes into lines. `unterminated` is a trailing piece without newline
+    /// (a torn write): never a valid line, because every signed line ends with "\n".
+    public static func lines(of data: [UInt8]) -> (complete: [ArraySlice<UInt8>], unterminated: ArraySlice<UInt8>?) {
+        var complete: [ArraySlice<UInt8>] = []
+        var start = data.startIndex
+        while let newline = data[start...].firstIndex(of: 0x0A) {
+            complete.append(data[start..<newline])
+            start = newline + 1
         }
-        guard let seq = members[0].value.int64, seq >= 0 else { throw .chainMembers(#""seq" must be a non-negative integer"#) }
-        guard let type = members[1].value.stringValue else { throw .chainMembers(#""type" must be a string"#) }
-        guard let prevText = members[2].value.stringValue, prevText.utf8.count == 64, let prev = Digest(hex: prevText) else {
-            throw .chainMembers(#""prev" must be 64 lowercase hex digits"#)
-        }
-        do {
-            return ManifestLine(body: body, signature: signature, seq: seq, prev: prev,
-                                entry: try ManifestEntry.decode(type: type, members: Array(members.dropFirst(3))))
-        } catch { throw .schema(type: type, error) }
+        return (complete, start < data.endIndex ? data[start...] : nil)
     }
 
     private static func lastIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
@@ -119,16 +127,12 @@ public struct ManifestLine: Sendable {
     }
 }
 
-extension ManifestLine {
-    /// Splits manifest bytes into lines. `unterminated` is a trailing piece without newline
-    /// (a torn write): never a valid entry, because every entry ends with "\n".
-    static func lines(of data: [UInt8]) -> (complete: [ArraySlice<UInt8>], unterminated: ArraySlice<UInt8>?) {
-        var complete: [ArraySlice<UInt8>] = []
-        var start = data.startIndex
-        while let newline = data[start...].firstIndex(of: 0x0A) {
-            complete.append(data[start..<newline])
-            start = newline + 1
-        }
-        return (complete, start < data.endIndex ? data[start...] : nil)
-    }
+/// The fixed names in a session folder, wherever it is (recorder, store, reviewer's copy).
+public enum SessionFiles {
+    /// The signed manifest, one line per entry (MANIFEST.md).
+    public static let manifest = "manifest.jsonl"
+    /// The room's public key, copied into the folder by the writer for reviewers.
+    public static let publicKey = "room.pub.pem"
+    /// The HLS playlist the recorder writes; not sealed, but checked against the manifest.
+    public static let playlist = "index.m3u8"
 }

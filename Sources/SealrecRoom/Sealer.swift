@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecPipeline
 import SealrecSeal
 import CSystem

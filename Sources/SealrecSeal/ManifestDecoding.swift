@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Why a body does not match the schema for its type; names the member when there is one.
 public struct ManifestSchemaError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import SealrecCrypto
+import SealrecFormat
 
 /// Entry -> body members, in the fixed order documented in MANIFEST.md. The verifier checks
 /// this same order (ManifestDecoding), which is what lets reviewers use anchored regexes.

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Follows a session folder as it is being sealed and queues what is new on each `poll()`: the
 /// public key, then for every new complete manifest line its segment (with the length and SHA-256
@@ -30,7 +31,7 @@ public final class SessionFollower: @unchecked Sendable {
     /// Queues what appeared since the last call; returns how many manifest entries were new.
     @discardableResult
     public func poll() throws(StoreError) -> Int {
-        let manifestPath = folder + "/manifest.jsonl"
+        let manifestPath = folder + "/" + SessionFiles.manifest
         guard !ended, let manifest = Self.bytes(of: manifestPath, from: consumed), !manifest.isEmpty else { return 0 }
         // Only complete lines: a last line without "\n" is still being written (or torn), never an entry.
         guard let lastNewline = manifest.lastIndex(of: 0x0A) else { return 0 }
@@ -38,11 +39,12 @@ public final class SessionFollower: @unchecked Sendable {
         var count = 0
         for raw in fresh.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
             let line = Array(raw) + [0x0A]
-            let fields = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+            // Read by the manifest's strict rules; an unreadable line is still queued (the verifier judges it).
+            let fields = try? SignedLine(raw)
             let upload = try uploader(firstLine: fields, path: manifestPath)
-            if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
-               let length = (fields?["bytes"] as? NSNumber)?.int64Value,
-               let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
+            if fields?["type"]?.stringValue == "segment", let name = fields?["file"]?.stringValue,
+               let length = fields?["bytes"]?.int64,
+               let hex = fields?["sha256"]?.stringValue, let digest = Digest(hex: hex) {
                 try upload.segment(path: folder + "/" + name, sha256: digest, length: length)
                 segments += 1
             }
@@ -50,7 +52,7 @@ public final class SessionFollower: @unchecked Sendable {
             nextSeq += 1
             count += 1
             consumed += line.count
-            if fields?["type"] as? String == "end" {
+            if fields?["type"]?.stringValue == "end" {
                 try upload.sessionEnded(folder: folder)
                 try queue.markSessionQueued(folder: folder)
                 ended = true
@@ -70,13 +72,13 @@ public final class SessionFollower: @unchecked Sendable {
     }
 
     /// The session's uploader, made from its first manifest line (which names room and session).
-    private func uploader(firstLine fields: [String: Any]?, path: String) throws(StoreError) -> LiveSessionUpload {
+    private func uploader(firstLine fields: SignedLine?, path: String) throws(StoreError) -> LiveSessionUpload {
         if let live { return live }
-        guard let room = fields?["room_id"] as? String, let session = fields?["session_id"] as? String else {
+        guard let room = fields?["room_id"]?.stringValue, let session = fields?["session_id"]?.stringValue else {
             throw .localFile(path: path, detail: "first line is not a session entry with room_id and session_id")
         }
         let made = LiveSessionUpload(queue: queue, layout: SessionLayout(room: room, session: session))
-        if let key = FileManager.default.contents(atPath: folder + "/room.pub.pem") { try made.publicKey(pem: Array(key)) }
+        if let key = FileManager.default.contents(atPath: folder + "/" + SessionFiles.publicKey) { try made.publicKey(pem: Array(key)) }
         live = made
         return made
     }

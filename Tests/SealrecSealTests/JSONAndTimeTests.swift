@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 
@@ -59,7 +60,7 @@ enum ManifestMutation: CaseIterable {
             out.insert(UInt8(ascii: " "), at: comma + 1)
         case .hugeLine:
             let line = Int.random(in: 0..<lines.count, using: &rng)
-            lines[line].insert(contentsOf: Array(repeating: UInt8(ascii: "A"), count: ManifestFormat.maxLineBytes + 100), at: 20)
+            lines[line].insert(contentsOf: Array(repeating: UInt8(ascii: "A"), count: SignedLine.maxLineBytes + 100), at: 20)
             out = joined()
         }
         return out

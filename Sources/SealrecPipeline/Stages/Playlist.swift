@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// The session's HLS playlist. Each segment is a self-contained fMP4 file, so each gets its own
 /// EXT-X-MAP pointing at its own init section (a byte range of the same file) and a byte range for
@@ -8,12 +9,7 @@ public struct Playlist {
     let targetSeconds: Int
 
     public init(folder: String, targetSeconds: Int) {
-        path = folder + "/index.m3u8"
-        self.targetSeconds = targetSeconds
-    }
-
-    init(path: String, targetSeconds: Int) {
-        self.path = path
+        path = folder + "/" + SessionFiles.playlist
         self.targetSeconds = targetSeconds
     }
 
