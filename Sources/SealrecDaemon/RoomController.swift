@@ -401,7 +401,7 @@ public final class RoomController: @unchecked Sendable {
         // No manifest at all: the daemon died before the session's first entry. A closed one was
         // stopped (or ended) before the daemon died: nothing to resume.
         guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/" + SessionFiles.manifest) else { return nil }
-        return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no manifest.jsonl)"))
+        return (metadata, Interruption(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no \(SessionFiles.manifest))"))
     }
 
     /// Marks the session being recorded, so a restart knows the room was recording when it died.
