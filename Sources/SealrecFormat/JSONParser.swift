@@ -1,13 +1,13 @@
-/// Why a manifest body is not acceptable JSON; `offset` is the 0-based byte offset in the body.
+/// Why a signed body is not acceptable JSON; `offset` is the 0-based byte offset in the body.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let offset: Int
     public let message: String
     public var description: String { "\(message) at byte \(offset)" }
 }
 
-/// A strict parser for manifest bodies: the canonical compact form only. No whitespace
-/// between tokens, no duplicate member names (a second "seq" could mean different things to
-/// different tools), bounded nesting, and input already checked to be ASCII.
+/// A strict parser for signed bodies (manifest entries, grants, revocations): the canonical compact
+/// form only. No whitespace between tokens, no duplicate member names (a second "seq" or "session_id"
+/// could mean different things to different tools), bounded nesting, printable ASCII only.
 public struct JSONParser {
     public static let maxDepth = 16
 
