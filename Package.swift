@@ -22,7 +22,9 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // Text everything shares: the one escaping rule for terminals and the journal, the one time format.
+        // The strict signed-line format: canonical JSON (value, parser, encoder), signed lines
+        // (manifest entries, grants, revocations), the session folder's file names and segment-name
+        // rules, untrusted text made safe to print, and UTC times (RFC 3339). No dependencies: every reader uses it.
         .target(name: "SealrecFormat"),
 
         // The system layer (after apple/swift-system): one errno-carrying error, file descriptors,
@@ -68,7 +70,7 @@ let package = Package(
         .testTarget(name: "SealrecSealTests", dependencies: ["SealrecFormat", "SealrecSeal", "SealrecCrypto", "TestSupport"]),
         .testTarget(name: "SealrecDevicesTests", dependencies: ["SealrecSystem", "SealrecDevices", "SealrecPipeline", "TestSupport"]),
         .testTarget(name: "SealrecDaemonTests", dependencies: ["SealrecDaemon", "SealrecCrypto", "SealrecPipeline", "TestSupport"]),
-        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecCrypto", "SealrecStore", "TestSupport"]),
+        .testTarget(name: "SealrecAccessTests", dependencies: ["SealrecAccess", "SealrecFormat", "SealrecCrypto", "SealrecStore", "TestSupport"]),
         .testTarget(name: "SealrecCLITests", dependencies: ["TestSupport", "SealrecAV"]),
         .testTarget(name: "SealrecFuzzTests", dependencies: ["SealrecFuzz"]),
         .testTarget(name: "SealrecStoreTests", dependencies: ["SealrecStore", "SealrecCrypto", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecSeal
 import SealrecStore
 
@@ -72,7 +73,7 @@ public struct ObjectGrantStore: GrantStore {
     public func manifest(ofSession id: String) throws -> Data {
         let session = PrefixedStore(store, prefix: try sessionPrefix(id))
         let limits = SessionFetcher.Limits.manifestFormat
-        if let whole = try ObjectGrantStore(store: session).read("manifest.jsonl", maxBytes: limits.manifestBytes) { return whole }
+        if let whole = try ObjectGrantStore(store: session).read(SessionFiles.manifest, maxBytes: limits.manifestBytes) { return whole }
         // Still recording, or not yet closed in the store: join the per-entry objects.
         var joined = Data()
         for key in try session.list(prefix: SessionLayout.entryFolder) {
@@ -94,6 +95,6 @@ public struct ObjectGrantStore: GrantStore {
 extension SessionFetcher.Limits {
     /// The manifest format's own limits (MANIFEST.md); a key copy is at most what a key file may be.
     public static let manifestFormat = SessionFetcher.Limits(
-        manifestBytes: ManifestFormat.maxManifestBytes, entryBytes: Int64(ManifestFormat.maxLineBytes) + 1,
+        manifestBytes: ManifestFormat.maxManifestBytes, entryBytes: Int64(SignedLine.maxLineBytes) + 1,
         keyBytes: 64 * 1024, otherBytes: ManifestFormat.maxManifestBytes)
 }

@@ -36,7 +36,7 @@ public struct AccessURI: Equatable, Sendable {
 public enum ChainHead {
     public static func of(manifest: Data) throws -> String {
         guard let last = manifest.split(separator: 10).last(where: { !$0.isEmpty }) else { throw GrantStoreError("the manifest is empty") }
-        do { return SHA256Hasher.hash(try ManifestLine.split(ArraySlice(last)).body).hex } catch {
+        do { return SHA256Hasher.hash(try SignedLine.split(ArraySlice(last)).body).hex } catch {
             throw GrantStoreError("the manifest's last line is not a signed entry: \(error)")
         }
     }
@@ -116,7 +116,8 @@ public struct GrantService: Sendable {
         }
         let manifest = try store.manifest(ofSession: sessionID)
         let chain = try ChainHead.of(manifest: manifest)
-        let roomID = (try? JSONSerialization.jsonObject(with: Data(manifest.split(separator: 10).first ?? [])) as? [String: Any])?["room_id"] as? String ?? ""
+        let first = manifest.split(separator: 10).first.map { ArraySlice([UInt8]($0)) } ?? []
+        let roomID = (try? SignedLine(first))?["room_id"]?.stringValue ?? ""
         let code = try AccessCode.random()
         let id = code.grantID
         let expires = now.addingTimeInterval(validFor)
@@ -136,10 +137,10 @@ public struct GrantService: Sendable {
     /// Reads and checks the grant behind a grant id.
     public func grant(id: String, trusted: [RoomPublicKey]) throws -> GrantInfo {
         guard let data = try store.read("grants/\(id).json") else { throw AccessFailure.unknown }
-        let fields: [String: Any]
-        do { fields = try SignedRecord.open(data, trusted: trusted).fields } catch { throw AccessFailure.badGrant("\(error)") }
+        let fields: SignedLine
+        do { fields = try SignedRecord.open(data, trusted: trusted).line } catch { throw AccessFailure.badGrant("\(error)") }
         func text(_ k: String) throws -> String {
-            guard let v = fields[k] as? String else { throw AccessFailure.badGrant("it has no \(k)") }
+            guard let v = fields[k]?.stringValue else { throw AccessFailure.badGrant("it has no \(k)") }
             return v
         }
         func date(_ k: String) throws -> Date {
@@ -155,10 +156,10 @@ public struct GrantService: Sendable {
     /// The revocation of a grant, if there is a valid one.
     public func revocation(id: String, trusted: [RoomPublicKey]) throws -> (Date, String)? {
         guard let data = try store.read("revocations/\(id).json"),
-              let fields = try? SignedRecord.open(data, trusted: trusted).fields,
-              fields["grant_id"] as? String == id,
-              let at = (fields["revoked"] as? String).flatMap(RFC3339.parseMicroseconds) else { return nil }
-        return (RFC3339.date(microseconds: at), fields["reason"] as? String ?? "")
+              let fields = try? SignedRecord.open(data, trusted: trusted).line,
+              fields["grant_id"]?.stringValue == id,
+              let at = fields["revoked"]?.stringValue.flatMap(RFC3339.parseMicroseconds) else { return nil }
+        return (RFC3339.date(microseconds: at), fields["reason"]?.stringValue ?? "")
     }
 
     public func revoke(code: AccessCode, reason: String, key: RoomKey, now: Date = Date()) throws -> GrantInfo {
@@ -222,7 +223,7 @@ public struct GrantService: Sendable {
             var report = Verifier.verify(folder: URL(fileURLWithPath: staging.path), trusted: trusted)
             report.folder = folder
             guard report.verdict == .verified else { throw AccessFailure.verificationFailed(report.text()) }
-            let found = try ChainHead.of(manifest: try Data(contentsOf: URL(fileURLWithPath: staging.path + "/manifest.jsonl")))
+            let found = try ChainHead.of(manifest: try Data(contentsOf: URL(fileURLWithPath: staging.path + "/" + SessionFiles.manifest)))
             let expected = uri?.chainHash ?? g.chainHash
             guard found == expected, found == g.chainHash else { throw AccessFailure.chainMismatch(expected: expected, found: found) }
             do { try staging.moveIntoPlace() } catch { throw AccessFailure.destination("\(error)") }

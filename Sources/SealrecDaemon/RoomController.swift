@@ -219,7 +219,7 @@ public final class RoomController: @unchecked Sendable {
             return .failure("mark refused: more than \(Int(Self.marksPerSecond)) marks a second (after a burst of \(Self.markBurst))")
         }
         var st = stat()
-        if stat(c.folder + "/" + ManifestFormat.manifestFileName, &st) == 0, Int64(st.st_size) >= ManifestFormat.markerBudgetBytes {
+        if stat(c.folder + "/" + SessionFiles.manifest, &st) == 0, Int64(st.st_size) >= ManifestFormat.markerBudgetBytes {
             return .failure("mark refused: the session's manifest has reached its \(ManifestFormat.markerBudgetBytes / 1_048_576) MiB budget for markers")
         }
         guard c.session.mark(text) else {

@@ -19,11 +19,13 @@ public enum SessionRecovery {
         public var lastGoodUTC: Date? { utcAnchor.map { $0.addingTimeInterval(Double(lastGoodMicros) / 1e6) } }
     }
 
-    /// Whether a session folder's manifest lacks its closing entry.
+    /// Whether a session folder's manifest lacks its closing entry: its last line, read by the
+    /// signed-line rules, is not an `end` entry, or a torn line follows it. No manifest: not a session.
     public static func isUnclosed(_ folder: String) -> Bool {
-        guard let text = try? String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8) else { return false }
-        let lines = text.split(separator: "\n")
-        return !(lines.last?.contains(#""type":"end""#) ?? false) || !text.hasSuffix("\n")
+        guard let data = FileManager.default.contents(atPath: folder + "/" + SessionFiles.manifest) else { return false }
+        let (lines, torn) = SignedLine.lines(of: Array(data))
+        guard torn == nil, let last = lines.last(where: { !$0.isEmpty }) else { return true }
+        return (try? SignedLine(last))?["type"]?.stringValue != "end"
     }
 
     public static func recover(folder: String, key: RoomKey) throws -> Outcome {
@@ -60,7 +62,7 @@ public enum SessionRecovery {
         try writer.close(reason: .interrupted, lastGoodMicros: end)
         do { try rewritePlaylist(folder: folder, segmentMicros: segmentMicros) } catch {
             // The crash left a playlist without its end mark: kept, it would fail an intact record.
-            unlink(folder + "/" + ManifestFormat.playlistFileName)
+            unlink(folder + "/" + SessionFiles.playlist)
         }
         return Outcome(folder: folder, salvaged: salvaged, lastGoodMicros: end, utcAnchor: manifest.utcAnchor)
     }
@@ -83,7 +85,8 @@ public enum SessionRecovery {
     }
 }
 
-/// What recovery needs from a manifest's lines (read as plain JSON; the verifier is the judge of validity).
+/// What recovery needs from a manifest's lines (read by the signed-line rules, signatures unchecked:
+/// `ManifestWriter.resume` has checked the chain, and the verifier is the judge of validity).
 struct ManifestSummary {
     struct Segment { let file: String; let bytes: Int64; let sha256: String; let startMicros: Int64; let durationMicros: Int64 }
     var files: Set<String> = []
@@ -93,19 +96,19 @@ struct ManifestSummary {
     var frameDurationMicros: Int64 = 40_000
 
     init(folder: String) throws {
-        let text = try String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8)
-        for line in text.split(separator: "\n") {
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-            switch o["type"] as? String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + SessionFiles.manifest))
+        for raw in SignedLine.lines(of: Array(data)).complete {
+            guard let o = try? SignedLine(raw) else { continue }
+            switch o["type"]?.stringValue {
             case "session":
-                if let a = o["utc_anchor"] as? String { utcAnchor = RFC3339.parseMicroseconds(a).map(RFC3339.date(microseconds:)) }
-                if let s = o["segment_duration_us"] as? Int { segmentDurationMicros = Int64(s) }
-                if let f = o["frame_duration_us"] as? Int { frameDurationMicros = Int64(f) }
+                if let a = o["utc_anchor"]?.stringValue { utcAnchor = RFC3339.parseMicroseconds(a).map(RFC3339.date(microseconds:)) }
+                if let s = o["segment_duration_us"]?.int64 { segmentDurationMicros = s }
+                if let f = o["frame_duration_us"]?.int64 { frameDurationMicros = f }
             case "segment":
-                if let f = o["file"] as? String {
+                if let f = o["file"]?.stringValue {
                     files.insert(f)
-                    segments.append(Segment(file: f, bytes: Int64(o["bytes"] as? Int ?? 0), sha256: o["sha256"] as? String ?? "",
-                                            startMicros: Int64(o["start_us"] as? Int ?? 0), durationMicros: Int64(o["duration_us"] as? Int ?? 0)))
+                    segments.append(Segment(file: f, bytes: o["bytes"]?.int64 ?? 0, sha256: o["sha256"]?.stringValue ?? "",
+                                            startMicros: o["start_us"]?.int64 ?? 0, durationMicros: o["duration_us"]?.int64 ?? 0))
                 }
             default: break
             }

@@ -47,8 +47,8 @@ struct StartupRecovery {
         if let problem = failed[id] { return (metadata, .init(folderName: id, lastGoodUTC: nil, problem: problem)) }
         // No manifest at all: the daemon died before the session's first entry. A closed one was
         // stopped (or ended) before the daemon died: nothing to resume.
-        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/manifest.jsonl") else { return nil }
-        return (metadata, .init(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no manifest.jsonl)"))
+        guard !FileManager.default.fileExists(atPath: sessionsFolder + "/" + id + "/" + SessionFiles.manifest) else { return nil }
+        return (metadata, .init(folderName: id, lastGoodUTC: nil, problem: "it had no record yet (no \(SessionFiles.manifest))"))
     }
 
     /// Queues again every closed session whose upload was never fully queued: the daemon died in the
@@ -62,7 +62,7 @@ struct StartupRecovery {
             let folder = sessionsFolder + "/" + name
             // The ledger (a stat) first: reading a manifest is for the few sessions it does not list.
             guard folder != recording, !uploads.isSessionQueued(folder: folder),
-                  FileManager.default.fileExists(atPath: folder + "/manifest.jsonl"), !SessionRecovery.isUnclosed(folder) else { continue }
+                  FileManager.default.fileExists(atPath: folder + "/" + SessionFiles.manifest), !SessionRecovery.isUnclosed(folder) else { continue }
             Log.notice("upload: session \(name) was sealed but not fully queued: queueing it again")
             queue(folder)
         }

@@ -40,7 +40,7 @@ public enum FuzzTargets {
         let url = base.appendingPathComponent("sealrec-fuzz-\(getpid())")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try? Data("x".utf8).write(to: url.appendingPathComponent("seg-00000.mp4"))
-        try? key.publicKey.write(to: url.appendingPathComponent(ManifestFormat.publicKeyFileName))
+        try? key.publicKey.write(to: url.appendingPathComponent(SessionFiles.publicKey))
         atexit { try? FileManager.default.removeItem(at: FuzzTargets.folder) }
         return url
     }()
@@ -49,11 +49,11 @@ public enum FuzzTargets {
     static func manifest(_ data: Data) {
         let bytes = [UInt8](data)
         let cut = bytes.firstIndex(of: 0) ?? bytes.endIndex
-        let playlist = folder.appendingPathComponent(ManifestFormat.playlistFileName)
-        try? Data(bytes[..<cut]).write(to: folder.appendingPathComponent(ManifestFormat.manifestFileName))
+        let playlist = folder.appendingPathComponent(SessionFiles.playlist)
+        try? Data(bytes[..<cut]).write(to: folder.appendingPathComponent(SessionFiles.manifest))
         if cut < bytes.endIndex { try? Data(bytes[(cut + 1)...]).write(to: playlist) } else { try? FileManager.default.removeItem(at: playlist) }
         // Every line on its own through the splitter used for grants and revocations too.
-        for line in bytes[..<cut].split(separator: 0x0A, omittingEmptySubsequences: false) { _ = try? ManifestLine.split(line) }
+        for line in bytes[..<cut].split(separator: 0x0A, omittingEmptySubsequences: false) { _ = try? SignedLine(line) }
         // Nobody but the room key can sign, and the fuzzer does not hold it.
         let report = Verifier.verify(folder: folder, trusted: [key.publicKey])
         require(report.verdict == .failed, "an unsigned manifest verified: \(report.text())")

@@ -147,7 +147,7 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
     private func handOver(_ kind: SealedEntry.Kind, from before: Int64) {
         guard let sink, let writer, writer.byteCount > before else { return }
         if manifest == nil {
-            manifest = FileHandle(forReadingAtPath: folder.path + "/" + ManifestFormat.manifestFileName)
+            manifest = FileHandle(forReadingAtPath: folder.path + "/" + SessionFiles.manifest)
         }
         guard let manifest, (try? manifest.seek(toOffset: UInt64(before))) != nil,
               let data = try? manifest.read(upToCount: Int(writer.byteCount - before)),

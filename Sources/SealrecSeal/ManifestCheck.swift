@@ -10,7 +10,7 @@ public enum ManifestCheck {
     /// problem, naming its line. The lengths and hashes the lines state can then be relied on.
     public static func signedBy(trusted: [RoomPublicKey], manifestBytes data: Data) -> String? {
         let bytes = data.withUnsafeBytes { Array($0.bindMemory(to: UInt8.self)) }
-        let (lines, unterminated) = ManifestLine.lines(of: bytes)
+        let (lines, unterminated) = SignedLine.lines(of: bytes)
         guard !lines.isEmpty else { return "the manifest holds no complete line" }
         var state = ChainState()
         var key: RoomPublicKey?

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// One capture device of the session, as recorded in the `session` entry.
 public struct Device: Sendable, Equatable {

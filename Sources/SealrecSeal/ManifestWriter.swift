@@ -44,7 +44,7 @@ public final class ManifestWriter {
         let first = ManifestEntry.session(session, keyFingerprint: key.publicKey.fingerprint)
         try Self.checkReadable(first.body(seq: 0, prev: ManifestFormat.zeroHash), first)  // before creating any file
         try Self.placePublicKey(key.publicKey, in: folder)
-        let path = folder.appendingPathComponent(ManifestFormat.manifestFileName).path
+        let path = folder.appendingPathComponent(SessionFiles.manifest).path
         do {
             let file = try DurableFile.createNew(path, mode: 0o644)
             try DurableFile.syncDirectory(folder.path)
@@ -58,14 +58,14 @@ public final class ManifestWriter {
     /// Reopens a manifest after a crash: cuts off a torn trailing line, checks every complete
     /// line against `key` and the chain, and continues after the last one.
     public static func resume(folder: URL, key: RoomKey) throws(ManifestError) -> ManifestWriter {
-        let path = folder.appendingPathComponent(ManifestFormat.manifestFileName).path
+        let path = folder.appendingPathComponent(SessionFiles.manifest).path
         let file: DurableFile
         let data: [UInt8]
         do {
             file = try DurableFile.openExisting(path)
             data = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         } catch let error as SystemError { throw .file(error) } catch { throw .file(SystemError("read", path: path, wording: .pathFirst)) }
-        let (lines, torn) = ManifestLine.lines(of: data)
+        let (lines, torn) = SignedLine.lines(of: data)
         let state = try ChainState.replay(lines, path: path, key: key.publicKey)
         let writer = ManifestWriter(folder: folder, key: key, file: file, state: state)
         if let torn {
@@ -124,9 +124,9 @@ public final class ManifestWriter {
         try Self.checkReadable(body, entry)
         let signature: [UInt8]
         do { signature = try key.sign(body) } catch { throw .crypto(error) }
-        let line = ManifestLine.encode(body: body, signature: signature)
-        guard line.count <= ManifestFormat.maxLineBytes else {
-            throw .invalidRecord("\(entry.typeName) entry would be a \(line.count)-byte line, over the verifier's \(ManifestFormat.maxLineBytes)-byte limit")
+        let line = SignedLine.encode(body: body, signature: signature)
+        guard line.count <= SignedLine.maxLineBytes else {
+            throw .invalidRecord("\(entry.typeName) entry would be a \(line.count)-byte line, over the verifier's \(SignedLine.maxLineBytes)-byte limit")
         }
         let goodLength: Int64
         do { goodLength = try file.size() } catch { throw .file(error) }
@@ -162,7 +162,7 @@ public final class ManifestWriter {
     }
 
     private static func placePublicKey(_ publicKey: RoomPublicKey, in folder: URL) throws(ManifestError) {
-        let url = folder.appendingPathComponent(ManifestFormat.publicKeyFileName)
+        let url = folder.appendingPathComponent(SessionFiles.publicKey)
         do {
             try publicKey.write(to: url)
         } catch .alreadyExists {

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// `index.m3u8` is not sealed, yet reviewers play it: when present it must play exactly the sealed
 /// segments, in manifest order, each once and whole, with the manifest's durations. Only the lines
@@ -23,7 +24,7 @@ struct PlaylistCheck {
     }
 
     func check(folder: URL, into report: inout VerificationReport) {
-        let name = ManifestFormat.playlistFileName
+        let name = SessionFiles.playlist
         func problem(_ message: @autoclosure () -> String) { report.add(VerificationProblem(.playlistMismatch, file: name, message())) }
         let url = folder.appendingPathComponent(name)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return }  // none: nothing to play

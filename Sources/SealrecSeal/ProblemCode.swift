@@ -54,10 +54,10 @@ extension ManifestLineError {
     /// The problem code of a line that could not be read.
     public var code: ProblemCode {
         switch self {
-        case .tooLong: .lineTooLong
-        case .empty: .lineEmpty
-        case .invalidUTF8, .nonASCII, .controlByte: .lineNotASCII
-        case .noSignatureMember, .malformedSignature, .json, .notAnObject, .chainMembers: .lineMalformed
+        case .line(.tooLong): .lineTooLong
+        case .line(.empty): .lineEmpty
+        case .line(.invalidUTF8), .line(.nonASCII), .line(.controlByte): .lineNotASCII
+        case .line(.noSignatureMember), .line(.malformedSignature), .line(.json), .line(.notAnObject), .chainMembers: .lineMalformed
         case .schema: .entryInvalid
         }
     }

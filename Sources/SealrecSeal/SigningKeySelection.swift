@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Which public key checks the signatures, and whether the caller trusts it. The session
 /// entry names the key by fingerprint; a trusted key (--trust) with that fingerprint wins, else
@@ -13,12 +14,12 @@ struct SigningKeySelection {
 
     static func select(sessionFingerprint: String?, trusted: [TrustedKey],
                        folder: URL, report: inout VerificationReport) -> SigningKeySelection {
-        let folderKeyURL = folder.appendingPathComponent(ManifestFormat.publicKeyFileName)
+        let folderKeyURL = folder.appendingPathComponent(SessionFiles.publicKey)
         var folderKey: RoomPublicKey?
-        var folderKeyProblem = "\(ManifestFormat.publicKeyFileName) is missing"
+        var folderKeyProblem = "\(SessionFiles.publicKey) is missing"
         if FileManager.default.fileExists(atPath: folderKeyURL.path) {
             do { folderKey = try RoomPublicKey.load(from: folderKeyURL) } catch {
-                folderKeyProblem = "\(ManifestFormat.publicKeyFileName) is unreadable (\(error))"
+                folderKeyProblem = "\(SessionFiles.publicKey) is unreadable (\(error))"
             }
         }
         var selection = SigningKeySelection(candidates: trusted.map(\.key) + (folderKey.map { [$0] } ?? []))
@@ -27,21 +28,21 @@ struct SigningKeySelection {
             if let first = trusted.first {
                 (selection.key, selection.trusted, selection.source) = (first.key, true, first.source)
             } else if let folderKey {
-                (selection.key, selection.source) = (folderKey, ManifestFormat.publicKeyFileName)
+                (selection.key, selection.source) = (folderKey, SessionFiles.publicKey)
             }
             return selection
         }
         if let match = trusted.first(where: { $0.key.fingerprint == fingerprint }) {
             (selection.key, selection.trusted, selection.source) = (match.key, true, match.source)
         } else if let folderKey, folderKey.fingerprint == fingerprint {
-            (selection.key, selection.source) = (folderKey, ManifestFormat.publicKeyFileName)
+            (selection.key, selection.source) = (folderKey, SessionFiles.publicKey)
         } else {
-            if let folderKey { folderKeyProblem = "\(ManifestFormat.publicKeyFileName) has fingerprint \(folderKey.fingerprint)" }
+            if let folderKey { folderKeyProblem = "\(SessionFiles.publicKey) has fingerprint \(folderKey.fingerprint)" }
             report.add(VerificationProblem(.keyNotFound, line: 1, seq: 0, "no public key with the session's fingerprint \(fingerprint): "
                 + "\(folderKeyProblem), and no trusted key matches; signatures cannot be checked"))
         }
         if let folderKey, selection.trusted, folderKey != selection.key {
-            report.note("\(ManifestFormat.publicKeyFileName) (fingerprint \(folderKey.fingerprint)) is not the session key; ignored")
+            report.note("\(SessionFiles.publicKey) (fingerprint \(folderKey.fingerprint)) is not the session key; ignored")
         }
         return selection
     }

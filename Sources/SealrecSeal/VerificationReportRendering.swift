@@ -10,7 +10,7 @@ extension VerificationReport {
             return "VERIFIED: every check holds; signed by trusted key \(fingerprint)"
         case .untrustedKey:
             return "UNTRUSTED KEY: entries, chain and files are consistent, but signed by untrusted key \(fingerprint)"
-                + " (from \(summary.keySource ?? "room.pub.pem")); pass --trust with the room's registered public key"
+                + " (from \(summary.keySource ?? SessionFiles.publicKey)); pass --trust with the room's registered public key"
         case .failed:
             return "FAILED: \(problemCount) problem\(problemCount == 1 ? "" : "s") found"
         }

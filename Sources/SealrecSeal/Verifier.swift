@@ -46,8 +46,8 @@ struct VerificationRun {
     }
 
     private mutating func readManifest() -> [UInt8]? {
-        let url = folder.appendingPathComponent(ManifestFormat.manifestFileName)
-        let name = ManifestFormat.manifestFileName
+        let url = folder.appendingPathComponent(SessionFiles.manifest)
+        let name = SessionFiles.manifest
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
             report.add(VerificationProblem(.manifestMissing, file: name, "missing: there is no manifest in \(folder.path)"))
             return nil
@@ -89,7 +89,7 @@ struct VerificationRun {
                 var end = newline
                 while end < data.endIndex && data[end] == 0x0A { end += 1 }
                 let first = number + 1
-                report.add(count: end - start) { VerificationProblem(.lineEmpty, line: first + $0, ManifestLineError.empty.description) }
+                report.add(count: end - start) { VerificationProblem(.lineEmpty, line: first + $0, SignedLineError.empty.description) }
                 number += end - start
                 if first == 1 { keys = selectKeys(sessionFingerprint: nil, trusted: trusted) }
                 chain.advance(line: number, parsed: nil, body: nil)

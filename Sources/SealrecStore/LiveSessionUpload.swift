@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Queues one session's objects as they come into being, for the daemon's sealer: the public key at
 /// the start, each segment and each manifest entry the moment it is sealed, and the whole manifest and
@@ -30,14 +31,14 @@ public struct LiveSessionUpload: Sendable {
     /// After the `end` entry: the whole manifest (a convenience copy; the entries are the record) and
     /// the final playlist, if the folder has one.
     public func sessionEnded(folder: String) throws(StoreError) {
-        let manifestPath = folder + "/manifest.jsonl"
+        let manifestPath = folder + "/" + SessionFiles.manifest
         guard let manifest = FileManager.default.contents(atPath: manifestPath) else {
             throw .localFile(path: manifestPath, detail: "cannot read the closed manifest")
         }
         try queue.enqueue(bytes: Array(manifest), key: layout.manifest)
         // The HLS playlist is final once the session has ended (it is rewritten while recording):
         // stored for playback, not sealed, so the verifier only notes it.
-        if let playlist = FileManager.default.contents(atPath: folder + "/" + SessionLayout.playlistName) {
+        if let playlist = FileManager.default.contents(atPath: folder + "/" + SessionFiles.playlist) {
             try queue.enqueue(bytes: Array(playlist), key: layout.playlist)
         }
     }

@@ -44,9 +44,6 @@ public enum SessionFetcher {
     /// Left free on the destination filesystem after the largest download the manifest allows.
     public static let freeSpaceMargin: Int64 = 64 << 20
 
-    static let manifestName = "manifest.jsonl"
-    static let publicKeyName = "room.pub.pem"
-
     /// `manifestCheck` gets the manifest before any segment is downloaded and returns what is wrong
     /// with it, or nil to go on; a problem refuses the fetch and leaves nothing in `folder`.
     public static func fetch(from store: any ObjectStore, into folder: String, limits: Limits,
@@ -64,44 +61,44 @@ public enum SessionFetcher {
         let manifest: Data
         if entryKeys.isEmpty {
             // No manifest at all: the files are still fetched (bounded) and the verifier says what is missing.
-            if keys.contains(manifestName) {
-                let got = try store.get(key: manifestName, to: folder + "/" + manifestName, maxBytes: limits.manifestBytes)
+            if keys.contains(SessionFiles.manifest) {
+                let got = try store.get(key: SessionFiles.manifest, to: folder + "/" + SessionFiles.manifest, maxBytes: limits.manifestBytes)
                 files += 1
                 bytes += got.length
             }
-            manifest = FileManager.default.contents(atPath: folder + "/" + manifestName) ?? Data()
+            manifest = FileManager.default.contents(atPath: folder + "/" + SessionFiles.manifest) ?? Data()
         } else {
             manifest = try joinEntries(entryKeys, from: store, folder: folder, limits: limits)
             bytes += Int64(manifest.count)
-            if keys.contains(manifestName) {
+            if keys.contains(SessionFiles.manifest) {
                 // The closing snapshot must be exactly the entries joined; anything else is tampering or a bug.
                 let whole = folder + "/.manifest-whole.jsonl"
-                try store.get(key: manifestName, to: whole, maxBytes: Int64(manifest.count))
+                try store.get(key: SessionFiles.manifest, to: whole, maxBytes: Int64(manifest.count))
                 let snapshot = FileManager.default.contents(atPath: whole)
                 unlink(whole)
                 guard snapshot == manifest else {
-                    throw .checksumMismatch(key: manifestName, expected: "the manifest entries joined in order",
+                    throw .checksumMismatch(key: SessionFiles.manifest, expected: "the manifest entries joined in order",
                                             actual: "a different whole-manifest object (\(snapshot?.count ?? 0) bytes)")
                 }
             }
-            guard FileManager.default.createFile(atPath: folder + "/" + manifestName, contents: manifest) else {
-                throw .localFile(path: folder + "/" + manifestName, detail: "cannot write the reassembled manifest")
+            guard FileManager.default.createFile(atPath: folder + "/" + SessionFiles.manifest, contents: manifest) else {
+                throw .localFile(path: folder + "/" + SessionFiles.manifest, detail: "cannot write the reassembled manifest")
             }
         }
         if let manifestCheck, let problem = manifestCheck(manifest) {
-            unlink(folder + "/" + manifestName)
-            throw .unsafeObject(key: manifestName, detail: "is not a manifest signed by a trusted key: \(problem); nothing else was downloaded")
+            unlink(folder + "/" + SessionFiles.manifest)
+            throw .unsafeObject(key: SessionFiles.manifest, detail: "is not a manifest signed by a trusted key: \(problem); nothing else was downloaded")
         }
         let stated = statedLengths(manifest)
-        let rest = keys.filter { !$0.hasPrefix(SessionLayout.entryFolder) && !$0.contains("/") && $0 != manifestName }
-        let unlisted = rest.filter { stated[$0] == nil && $0 != publicKeyName }
+        let rest = keys.filter { !$0.hasPrefix(SessionLayout.entryFolder) && !$0.contains("/") && $0 != SessionFiles.manifest }
+        let unlisted = rest.filter { stated[$0] == nil && $0 != SessionFiles.publicKey }
         guard unlisted.count <= maxUnlistedObjects else {
             throw .unsafeObject(key: store.description, detail: "holds \(unlisted.count) objects the manifest does not list, "
                                 + "more than the \(maxUnlistedObjects) a session may have; nothing else was downloaded")
         }
         let claimed = rest.reduce(Int64(0)) { $0.saturatingSum(stated[$1] ?? 0) }
         let others = min(Int64(unlisted.count).saturatingProduct(limits.otherBytes), maxUnlistedTotalBytes)
-            .saturatingSum(rest.contains(publicKeyName) && stated[publicKeyName] == nil ? limits.keyBytes : 0)
+            .saturatingSum(rest.contains(SessionFiles.publicKey) && stated[SessionFiles.publicKey] == nil ? limits.keyBytes : 0)
         let needed = claimed.saturatingSum(others)
         let free = freeBytes(folder)
         guard needed <= free - freeSpaceMargin else {
@@ -111,7 +108,7 @@ public enum SessionFetcher {
         }
         var unlistedBudget = maxUnlistedTotalBytes
         for key in rest {
-            let isUnlisted = stated[key] == nil && key != publicKeyName
+            let isUnlisted = stated[key] == nil && key != SessionFiles.publicKey
             let limit = stated[key] ?? (isUnlisted ? min(limits.otherBytes, unlistedBudget) : limits.keyBytes)
             let got = try store.get(key: key, to: folder + "/" + key, maxBytes: limit)
             if isUnlisted { unlistedBudget -= got.length }
@@ -154,9 +151,9 @@ public enum SessionFetcher {
     static func statedLengths(_ manifest: Data) -> [String: Int64] {
         var lengths: [String: Int64] = [:]
         for line in manifest.split(separator: 10) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  object["type"] as? String == "segment", let file = object["file"] as? String,
-                  let length = (object["bytes"] as? NSNumber)?.int64Value, length >= 0 else { continue }
+            guard let entry = try? SignedLine(ArraySlice(line)),
+                  entry["type"]?.stringValue == "segment", let file = entry["file"]?.stringValue,
+                  let length = entry["bytes"]?.int64, length >= 0 else { continue }
             lengths[file] = max(lengths[file] ?? 0, length)
         }
         return lengths

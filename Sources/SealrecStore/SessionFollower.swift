@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 
 /// Queues a session folder's objects for upload, line by line of its manifest: the public key, then
 /// for every complete manifest line its segment (with the length and SHA-256 the line records) and
@@ -43,7 +44,7 @@ public final class SessionFollower: @unchecked Sendable {
 
     public var layout: SessionLayout? { live?.layout }
     public var entries: Int { nextSeq }
-    private var manifestPath: String { folder + "/manifest.jsonl" }
+    private var manifestPath: String { folder + "/" + SessionFiles.manifest }
 
     /// A line the sealer has just made durable at byte `offset` of the manifest. When lines before
     /// it were not queued (an enqueue failed), they are read from the manifest first, this one with them.
@@ -90,16 +91,17 @@ public final class SessionFollower: @unchecked Sendable {
         consumed += bytes.count
     }
 
-    /// What a line read from the manifest says (as plain JSON: the verifier is the judge of validity).
+    /// What a line read from the manifest says, by the format's strict rules (an unreadable line
+    /// is still queued: the verifier is the judge of validity).
     static func read(_ bytes: [UInt8], folder: String) -> Line {
-        let fields = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
-        var line = Line(isEnd: fields?["type"] as? String == "end")
-        if let room = fields?["room_id"] as? String, let session = fields?["session_id"] as? String {
+        let fields = try? SignedLine(bytes.last == 0x0A ? bytes.dropLast() : bytes[...])
+        var line = Line(isEnd: fields?["type"]?.stringValue == "end")
+        if let room = fields?["room_id"]?.stringValue, let session = fields?["session_id"]?.stringValue {
             line.ids = (room, session)
         }
-        if fields?["type"] as? String == "segment", let name = fields?["file"] as? String,
-           let length = (fields?["bytes"] as? NSNumber)?.int64Value,
-           let hex = fields?["sha256"] as? String, let digest = Digest(hex: hex) {
+        if fields?["type"]?.stringValue == "segment", let name = fields?["file"]?.stringValue,
+           let length = fields?["bytes"]?.int64,
+           let hex = fields?["sha256"]?.stringValue, let digest = Digest(hex: hex) {
             line.segment = (folder + "/" + name, digest, length)
         }
         return line
@@ -121,7 +123,7 @@ public final class SessionFollower: @unchecked Sendable {
             throw .localFile(path: manifestPath, detail: "first line is not a session entry with room_id and session_id")
         }
         let made = LiveSessionUpload(queue: queue, layout: SessionLayout(room: ids.room, session: ids.session))
-        if let key = FileManager.default.contents(atPath: folder + "/room.pub.pem") { try made.publicKey(pem: Array(key)) }
+        if let key = FileManager.default.contents(atPath: folder + "/" + SessionFiles.publicKey) { try made.publicKey(pem: Array(key)) }
         live = made
         return made
     }

@@ -1,3 +1,5 @@
+import SealrecFormat
+
 /// Where a session's objects live in a store (keys relative to the store's root):
 ///
 ///     ROOM/SESSION/seg-00000.mp4               each sealed segment, under its own file name
@@ -21,10 +23,9 @@ public struct SessionLayout: Sendable, Equatable {
 
     public var root: String { "\(room)/\(session)/" }
     public func segment(_ fileName: String) -> String { root + fileName }
-    public var publicKey: String { root + "room.pub.pem" }
-    public var manifest: String { root + "manifest.jsonl" }
-    public var playlist: String { root + Self.playlistName }
-    static let playlistName = "index.m3u8"
+    public var publicKey: String { root + SessionFiles.publicKey }
+    public var manifest: String { root + SessionFiles.manifest }
+    public var playlist: String { root + SessionFiles.playlist }
     public func manifestEntry(_ seq: Int) -> String { root + Self.entryName(seq) }
 
     public static let entryFolder = "manifest/"

@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 
 /// Queues a whole session folder for upload at once (`sealrec upload`): one poll of a
 /// `SessionFollower`, so exactly the objects the daemon queues while recording. Safe to repeat.
@@ -14,7 +15,7 @@ public enum SessionUpload {
         let follower = SessionFollower(folder: folder, queue: queue)
         try follower.poll()
         guard let layout = follower.layout else {
-            throw .localFile(path: folder + "/manifest.jsonl", detail: "no complete manifest entry: not a sealed session folder")
+            throw .localFile(path: folder + "/" + SessionFiles.manifest, detail: "no complete manifest entry: not a sealed session folder")
         }
         return Summary(layout: layout, entries: follower.entries, segments: follower.segments, closed: follower.ended)
     }

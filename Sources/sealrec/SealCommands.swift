@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import SealrecSeal
 import SealrecStore
 
@@ -24,7 +25,7 @@ func runKeygen(_ args: [String]) -> Int32 {
     }
     let directory = URL(fileURLWithPath: args[1])
     let keyURL = directory.appendingPathComponent("room.key")
-    let publicURL = directory.appendingPathComponent(ManifestFormat.publicKeyFileName)
+    let publicURL = directory.appendingPathComponent(SessionFiles.publicKey)
     // Check both first, so a refused run never leaves half a key pair behind.
     for url in [keyURL, publicURL] where FileManager.default.fileExists(atPath: url.path) {
         printError("\(url.path) already exists; refusing to overwrite a key")

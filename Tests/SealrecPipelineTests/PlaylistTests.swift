@@ -15,18 +15,18 @@ import Testing
         // A hole before the third (a discontinuity) and a fourth longer than the target.
         let segments = [Self.segment(0, start: 0, seconds: 4), Self.segment(1, start: 4, seconds: 4),
                         Self.segment(2, start: 9, seconds: 4), Self.segment(3, start: 13, seconds: 5.5)]
-        let playlist = Playlist(path: "/unused", targetSeconds: 4)
+        let playlist = Playlist(folder: "/unused", targetSeconds: 4)
         for n in 0...segments.count {
             let list = Array(segments.prefix(n))
-            #expect(playlist.render(list, ended: false) == Playlist(path: "/unused", targetSeconds: 4).render(list, ended: false), "\(n) segments")
+            #expect(playlist.render(list, ended: false) == Playlist(folder: "/unused", targetSeconds: 4).render(list, ended: false), "\(n) segments")
         }
         let text = playlist.render(segments, ended: true)
         #expect(text.contains("#EXT-X-TARGETDURATION:6\n") && text.hasSuffix("#EXT-X-ENDLIST\n"))
         #expect(text.components(separatedBy: "#EXT-X-DISCONTINUITY").count == 2)
         // Another list (not a continuation): rendered afresh, nothing of the old one kept.
         let other = [Self.segment(0, start: 0, seconds: 4, name: "seg-00000-other.mp4"), Self.segment(1, start: 4, seconds: 4)]
-        #expect(playlist.render(other, ended: false) == Playlist(path: "/unused", targetSeconds: 4).render(other, ended: false))
+        #expect(playlist.render(other, ended: false) == Playlist(folder: "/unused", targetSeconds: 4).render(other, ended: false))
         #expect(!playlist.render(other, ended: false).contains("seg-00000.mp4"))
-        #expect(playlist.render([segments[0]], ended: false) == Playlist(path: "/unused", targetSeconds: 4).render([segments[0]], ended: false))
+        #expect(playlist.render([segments[0]], ended: false) == Playlist(folder: "/unused", targetSeconds: 4).render([segments[0]], ended: false))
     }
 }

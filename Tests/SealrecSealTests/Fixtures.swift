@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 @testable import SealrecSeal
 
 /// A fresh empty directory per test, removed afterwards.
@@ -112,7 +113,7 @@ struct MediaFixture: Sendable {
 /// Reads and rewrites manifest lines, for tampering.
 struct ManifestFile {
     let url: URL
-    init(in folder: URL) { url = folder.appendingPathComponent(ManifestFormat.manifestFileName) }
+    init(in folder: URL) { url = folder.appendingPathComponent(SessionFiles.manifest) }
 
     func lines() throws -> [String] {
         try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

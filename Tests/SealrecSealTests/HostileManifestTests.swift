@@ -16,7 +16,7 @@ struct ForgedManifest {
 
     mutating func append(type: String, _ members: String) throws {
         let body = #"{"seq":\#(seq),"type":"\#(type)","prev":"\#(prev)","# + members + "}"
-        bytes += ManifestLine.encode(body: Array(body.utf8), signature: try key.sign(Array(body.utf8)))
+        bytes += SignedLine.encode(body: Array(body.utf8), signature: try key.sign(Array(body.utf8)))
         prev = SHA256Hasher.hash(Array(body.utf8)).hex
         seq += 1
     }
@@ -32,8 +32,8 @@ struct ForgedManifest {
 @Suite struct HostileManifestTests {
     /// Case 2: the signature marker overlapping the closing `"}` made the line splitter trap.
     @Test func signatureMarkerOverlappingTheClosingQuoteIsAProblem() throws {
-        #expect(throws: ManifestLineError.noSignatureMember) { try ManifestLine.split(Array(#"x,"sig":"}"#.utf8)[...]) }
-        #expect(throws: ManifestLineError.noSignatureMember) { try ManifestLine.split(Array(#","sig":"}"#.utf8)[...]) }
+        #expect(throws: SignedLineError.noSignatureMember) { try SignedLine.split(Array(#"x,"sig":"}"#.utf8)[...]) }
+        #expect(throws: SignedLineError.noSignatureMember) { try SignedLine.split(Array(#","sig":"}"#.utf8)[...]) }
         let session = try SealedSession()
         try session.manifest.write(bytes: try session.manifest.bytes() + Array("x,\"sig\":\"}\n".utf8))
         let report = session.verify()
@@ -47,7 +47,7 @@ struct ForgedManifest {
     @Test func manifestOfNewlinesFailsWithACappedProblemList() throws {
         let scratch = try Scratch()
         let lineCount = 16 << 20
-        try Data(repeating: 0x0A, count: lineCount).write(to: scratch.file(ManifestFormat.manifestFileName))
+        try Data(repeating: 0x0A, count: lineCount).write(to: scratch.file(SessionFiles.manifest))
         let report = Verifier.verify(folder: scratch.url, trusted: [])
         #expect(report.verdict == .failed)
         #expect(report.problems.count == VerificationReport.maxProblems)

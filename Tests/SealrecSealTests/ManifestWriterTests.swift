@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 
@@ -47,7 +48,7 @@ import Testing
         let resumed = try ManifestWriter.resume(folder: scratch.url, key: fixture.key)
         try append(resumed, 2, callerClock: Date(timeIntervalSince1970: 0))
         try resumed.close(reason: .stopped, lastGoodMicros: resumed.timelineEndMicros)
-        let text = try String(contentsOf: scratch.file(ManifestFormat.manifestFileName), encoding: .utf8)
+        let text = try String(contentsOf: scratch.file(SessionFiles.manifest), encoding: .utf8)
         for (index, expected) in ["2026-09-21T14:13:20.250000Z", "2026-09-21T14:13:22.250000Z", "2026-09-21T14:13:24.250000Z"].enumerated() {
             #expect(text.contains(#""start_us":\#(Int64(index) * MediaFixture.segmentMicros),"duration_us":2000000,"wall_start":"\#(expected)""#), "\(text)")
         }
@@ -68,7 +69,7 @@ import Testing
 
     @Test func publicKeyIsPlacedForReviewers() throws {
         let session = try SealedSession()
-        let placed = try RoomPublicKey.load(from: session.folder.appendingPathComponent(ManifestFormat.publicKeyFileName))
+        let placed = try RoomPublicKey.load(from: session.folder.appendingPathComponent(SessionFiles.publicKey))
         #expect(placed == session.fixture.key.publicKey)
     }
 
@@ -80,17 +81,17 @@ import Testing
             _ = try ManifestWriter(folder: scratch.url, key: fixture.key, session: MediaFixture.header())
         } throws: { error in
             guard case .file(let fileError) = error as? ManifestError else { return false }
-            return fileError.alreadyExists && (fileError.path ?? "").hasSuffix(ManifestFormat.manifestFileName)
+            return fileError.alreadyExists && (fileError.path ?? "").hasSuffix(SessionFiles.manifest)
         }
         let other = try Scratch()
-        try fixture.otherKey.publicKey.write(to: other.file(ManifestFormat.publicKeyFileName))
+        try fixture.otherKey.publicKey.write(to: other.file(SessionFiles.publicKey))
         #expect {
             _ = try ManifestWriter(folder: other.url, key: fixture.key, session: MediaFixture.header())
         } throws: { error in
             if case .publicKeyMismatch = error as? ManifestError { return true }
             return false
         }
-        #expect(!FileManager.default.fileExists(atPath: other.file(ManifestFormat.manifestFileName).path))
+        #expect(!FileManager.default.fileExists(atPath: other.file(SessionFiles.manifest).path))
     }
 
     @Test(arguments: ["../escape.mp4", "sub/seg.mp4", ".hidden.mp4", "", "manifest.jsonl", "seg 1.mp4", "séance.mp4"])
@@ -205,7 +206,7 @@ import Testing
     @Test func resumeWithOnlyATornSessionLineFails() throws {
         let fixture = try MediaFixture.get()
         let scratch = try Scratch()
-        try Data(#"{"seq":0,"type":"sess"#.utf8).write(to: scratch.file(ManifestFormat.manifestFileName))
+        try Data(#"{"seq":0,"type":"sess"#.utf8).write(to: scratch.file(SessionFiles.manifest))
         #expect {
             _ = try ManifestWriter.resume(folder: scratch.url, key: fixture.key)
         } throws: { error in
@@ -220,7 +221,7 @@ import Testing
     @Test func theWriterRefusesMarkersLongBeforeTheVerifiersLimitButNeverSegments() throws {
         // The default budget leaves three quarters of what the verifier reads to the other entries.
         #expect(ManifestFormat.markerBudgetBytes * 4 <= ManifestFormat.maxManifestBytes)
-        #expect(ManifestFormat.maxMarkerTextBytes * 100 < ManifestFormat.maxLineBytes)
+        #expect(ManifestFormat.maxMarkerTextBytes * 100 < SignedLine.maxLineBytes)
         // The count is what the line will hold.
         for text in ["plain", "quote \" and \\", "Zoë", "李雷", "😀", "a\u{301}\u{301}", "tab\tnew\nline\u{7f}", ""] {
             #expect(ManifestFormat.escapedByteCount(text) == JSONValue.string(text).asciiBytes.count - 2, "\(text)")
@@ -258,7 +259,7 @@ import Testing
                                                    wallClockStart: MediaFixture.header().utcAnchor.addingTimeInterval(Double(start) / 1e6)))
         }
         try writer.close(reason: .stopped, lastGoodMicros: writer.timelineEndMicros)
-        let size = try FileManager.default.attributesOfItem(atPath: scratch.file(ManifestFormat.manifestFileName).path)[.size] as? Int64
+        let size = try FileManager.default.attributesOfItem(atPath: scratch.file(SessionFiles.manifest).path)[.size] as? Int64
         #expect(size == writer.byteCount)
         #expect(Verifier.verify(folder: scratch.url, trusted: [fixture.key.publicKey]).verdict == .verified)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 
@@ -134,7 +135,7 @@ private let script = repository.appendingPathComponent("Scripts/verify-by-hand")
 
     /// Appends a body as a line signed with the session's own key.
     private func appendSigned(_ body: String, to session: SealedSession) throws {
-        let line = ManifestLine.encode(body: Array(body.utf8), signature: try session.fixture.key.sign(Array(body.utf8)))
+        let line = SignedLine.encode(body: Array(body.utf8), signature: try session.fixture.key.sign(Array(body.utf8)))
         try session.manifest.write(bytes: try session.manifest.bytes() + line)
     }
 

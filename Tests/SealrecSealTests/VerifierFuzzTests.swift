@@ -1,4 +1,5 @@
 import Foundation
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 
@@ -59,7 +60,7 @@ enum ManifestMutation: CaseIterable {
             out.insert(UInt8(ascii: " "), at: comma + 1)
         case .hugeLine:
             let line = Int.random(in: 0..<lines.count, using: &rng)
-            lines[line].insert(contentsOf: Array(repeating: UInt8(ascii: "A"), count: ManifestFormat.maxLineBytes + 100), at: 20)
+            lines[line].insert(contentsOf: Array(repeating: UInt8(ascii: "A"), count: SignedLine.maxLineBytes + 100), at: 20)
             out = joined()
         }
         return out
@@ -128,7 +129,7 @@ enum ManifestMutation: CaseIterable {
                 refused += 1
                 if line.contains(where: { $0 >= 0x80 }) {
                     switch error {
-                    case .nonASCII, .invalidUTF8: break
+                    case .line(.nonASCII), .line(.invalidUTF8): break
                     default: Issue.record("a non-ASCII line refused as \(error): \(context)")
                     }
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import SealrecCrypto
+import SealrecFormat
 import Testing
 @testable import SealrecSeal
 import SealrecFormat
@@ -177,7 +178,7 @@ private let manifestTampers: [Tamper] = [
     Tamper(name: "entry re-signed with another key whose public key is planted in the folder",
            apply: { s in
                try editLines(s) { $0[2] = try ManifestFile.signedLine(body: ManifestFile.body(of: $0[2]), key: s.fixture.otherKey) }
-               let pub = s.folder.appendingPathComponent(ManifestFormat.publicKeyFileName)
+               let pub = s.folder.appendingPathComponent(SessionFiles.publicKey)
                try FileManager.default.removeItem(at: pub)
                try s.fixture.otherKey.publicKey.write(to: pub)
            },
@@ -236,7 +237,7 @@ private let manifestTampers: [Tamper] = [
             return try ManifestFile.signedLine(body: body, key: fixture.otherKey)
         }
         try session.manifest.write(forged)
-        let pub = session.folder.appendingPathComponent(ManifestFormat.publicKeyFileName)
+        let pub = session.folder.appendingPathComponent(SessionFiles.publicKey)
         try FileManager.default.removeItem(at: pub)
         try fixture.otherKey.publicKey.write(to: pub)
 
@@ -273,12 +274,12 @@ private let manifestTampers: [Tamper] = [
         let scratch = try Scratch()
         let report = Verifier.verify(folder: scratch.url, trusted: [])
         #expect(report.verdict == .failed)
-        #expect(report.problems.first?.file == ManifestFormat.manifestFileName)
+        #expect(report.problems.first?.file == SessionFiles.manifest)
     }
 
     @Test func missingPublicKeyWithoutTrustFails() throws {
         let session = try SealedSession()
-        try FileManager.default.removeItem(at: session.folder.appendingPathComponent(ManifestFormat.publicKeyFileName))
+        try FileManager.default.removeItem(at: session.folder.appendingPathComponent(SessionFiles.publicKey))
         let report = Verifier.verify(folder: session.folder, trusted: [])
         #expect(report.verdict == .failed)
         #expect(report.problems.contains { $0.message.contains("no public key with the session's fingerprint") })

@@ -10,12 +10,7 @@ public struct Playlist {
     let targetSeconds: Int
 
     public init(folder: String, targetSeconds: Int) {
-        path = folder + "/index.m3u8"
-        self.targetSeconds = targetSeconds
-    }
-
-    init(path: String, targetSeconds: Int) {
-        self.path = path
+        path = folder + "/" + SessionFiles.playlist
         self.targetSeconds = targetSeconds
     }
 

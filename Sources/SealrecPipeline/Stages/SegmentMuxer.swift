@@ -54,7 +54,7 @@ final class SegmentMuxer: @unchecked Sendable {
          observer: SessionObserver?, start: @escaping () -> SessionStart) {
         self.folder = folder; self.encoders = encoders; self.clock = clock
         self.timeline = timeline; self.observer = observer; self.start = start
-        playlist = Playlist(path: folder + "/index.m3u8", targetSeconds: Int(clock.segmentNanos / 1_000_000_000))
+        playlist = Playlist(folder: folder, targetSeconds: Int(clock.segmentNanos / 1_000_000_000))
         trackSegment = Array(repeating: -1, count: encoders.count)
         lastArrival = Array(repeating: MonotonicClock.now(), count: encoders.count)
         ended = Array(repeating: nil, count: encoders.count)

@@ -1,6 +1,5 @@
-import Foundation
+import SealrecFormat
 import Testing
-@testable import SealrecSeal
 
 @Suite struct JSONEncodingTests {
     @Test func writesCompactASCIIWithEscapes() throws {

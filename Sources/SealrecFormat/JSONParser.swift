@@ -1,22 +1,22 @@
-/// Why a manifest body is not acceptable JSON; `offset` is the 0-based byte offset in the body.
+/// Why a signed body is not acceptable JSON; `offset` is the 0-based byte offset in the body.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let offset: Int
     public let message: String
     public var description: String { "\(message) at byte \(offset)" }
 }
 
-/// A strict parser for manifest bodies: the canonical compact form only. No whitespace
-/// between tokens, no duplicate member names (a second "seq" could mean different things to
-/// different tools), bounded nesting, and input already checked to be ASCII.
-struct JSONParser {
-    static let maxDepth = 16
+/// A strict parser for signed bodies (manifest entries, grants, revocations): the canonical compact
+/// form only. No whitespace between tokens, no duplicate member names (a second "seq" or "session_id"
+/// could mean different things to different tools), bounded nesting, printable ASCII only.
+public struct JSONParser {
+    public static let maxDepth = 16
 
     private let bytes: [UInt8]
     private var index = 0
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes)
         let value = try parser.value(depth: 0)
         guard parser.index == bytes.count else { throw parser.failure("unexpected data after the JSON value") }

@@ -7,7 +7,7 @@ extension JSONValue {
         return out
     }
 
-    func append(to out: inout [UInt8]) {
+    private func append(to out: inout [UInt8]) {
         switch self {
         case .string(let text): Self.appendString(text, to: &out)
         case .number(let literal): out += literal.utf8
@@ -32,7 +32,7 @@ extension JSONValue {
         }
     }
 
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for unit in text.utf16 {
             switch unit {
