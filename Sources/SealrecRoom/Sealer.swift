@@ -54,8 +54,6 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
     private var lastGoodMicros: Int64 = 0
     /// Markers the manifest writer refused (left out of the record).
     public private(set) var refusedMarkers = 0
-    /// The manifest, open for reading back the line just written (for the sink only).
-    private var manifest: FileHandle?
 
     public init(folder: String, key: RoomKey, metadata: SessionMetadata, config: RoomConfig, sink: SealedEntrySink? = nil) {
         self.folder = URL(fileURLWithPath: folder)
@@ -64,8 +62,6 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
         self.config = config
         self.sink = sink
     }
-
-    deinit { try? manifest?.close() }
 
     public func sessionStarted(_ start: SessionStart) throws {
         // The timeline tolerance is one frame of the slowest camera (the longest frame of any video
@@ -136,23 +132,14 @@ public final class Sealer: SessionObserver, @unchecked Sendable {
         let before = writer.byteCount
         try writer.close(reason: reason, lastGoodMicros: max(lastGoodMicros, end.durationNanos / 1000))
         handOver(.end, from: before)
-        try? manifest?.close()
-        manifest = nil
     }
 
-    /// Tells the sink of the line the writer appended after byte `before`, if it appended one. The
-    /// line is read back from the manifest (the writer keeps it to itself): one short read of bytes
-    /// just written, whatever the session's length. A line that cannot be read back is not handed
-    /// over; the sink catches up from the manifest (see `SealedEntrySink`).
+    /// Tells the sink of the line the writer appended after byte `before`, if it appended one: the
+    /// writer's own bytes, fsynced, so nothing is read back from the manifest.
     private func handOver(_ kind: SealedEntry.Kind, from before: Int64) {
-        guard let sink, let writer, writer.byteCount > before else { return }
-        if manifest == nil {
-            manifest = FileHandle(forReadingAtPath: folder.path + "/" + SessionFiles.manifest)
-        }
-        guard let manifest, (try? manifest.seek(toOffset: UInt64(before))) != nil,
-              let data = try? manifest.read(upToCount: Int(writer.byteCount - before)),
-              data.count == Int(writer.byteCount - before) else { return }
-        sink.sealed(SealedEntry(kind: kind, offset: Int(before), line: Array(data)))
+        guard let sink, let writer, writer.byteCount > before,
+              writer.byteCount - before == Int64(writer.lastLine.count) else { return }
+        sink.sealed(SealedEntry(kind: kind, offset: Int(before), line: writer.lastLine))
     }
 }
 
@@ -176,7 +163,7 @@ public struct SealedEntry: Sendable {
 
 /// Where the sealer hands each durable entry (the live upload). Called on the sealing thread,
 /// between entries: it must not wait for the network. An entry it misses (one it could not queue,
-/// one the sealer could not read back) it must make up from the manifest before the next.
+/// or one the sealer could not hand over) it must make up from the manifest before the next.
 public protocol SealedEntrySink: AnyObject, Sendable {
     func sealed(_ entry: SealedEntry)
 }

@@ -24,6 +24,9 @@ public final class ManifestWriter {
     public private(set) var discardedPartialBytes = 0
     /// The manifest's length so far.
     public private(set) var byteCount: Int64 = 0
+    /// The last line this writer appended (written and fsynced; its newline included), for whoever
+    /// passes sealed lines on (the upload) without reading the manifest back. Empty until one is.
+    public private(set) var lastLine: [UInt8] = []
     /// Markers are refused from this manifest length on (tests lower it).
     public var markerBudgetBytes = ManifestFormat.markerBudgetBytes
 
@@ -145,6 +148,7 @@ public final class ManifestWriter {
         }
         nextSeq += 1
         byteCount = goodLength + Int64(line.count)
+        lastLine = line
         previousHash = SHA256Hasher.hash(body)
         if case .segment(let segment) = entry {
             segmentCount += 1
